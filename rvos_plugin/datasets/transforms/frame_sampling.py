@@ -1,0 +1,88 @@
+"""Frame sampling for RVOS clips."""
+from typing import List
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from rvos_plugin.registry import TRANSFORMS
+
+
+def sample_clip_indices(num_video_frames: int, num_frames: int,
+                        interval: int, rng: np.random.RandomState) -> List[int]:
+    """Sample ``num_frames`` indices ``interval`` apart at a random start.
+
+    When the video is shorter than the clip span, the interval shrinks
+    (down to 1) and, if still too short, the last frame repeats, so every
+    clip has exactly ``num_frames`` sorted indices.
+
+    Args:
+        num_video_frames (int): Frames in the video (> 0).
+        num_frames (int): Clip length T.
+        interval (int): Step between sampled frames.
+        rng (np.random.RandomState): Random source.
+
+    Returns:
+        list[int]: T frame indices in increasing order.
+    """
+    if num_video_frames <= 0:
+        raise ValueError('cannot sample frames from an empty video')
+    step = max(1, interval)
+    while step > 1 and (num_frames - 1) * step + 1 > num_video_frames:
+        step -= 1
+    span = (num_frames - 1) * step + 1
+    start = int(rng.randint(0, num_video_frames - span + 1)) \
+        if span <= num_video_frames else 0
+    return [min(start + k * step, num_video_frames - 1)
+            for k in range(num_frames)]
+
+
+@TRANSFORMS.register_module()
+class RVOSFrameSample(BaseTransform):
+    """Choose the frames of a clip (train) or all frames (test).
+
+    Required Keys:
+
+    - frame_names
+
+    Added Keys:
+
+    - frame_inds (list[int])
+    - num_video_frames (int)
+
+    Args:
+        num_frames (int): Clip length T for training.
+        interval (int): Step between sampled training frames.
+        test_mode (bool): Take every frame of the video, in order.
+        max_test_frames (int, optional): In test mode, cap the number of
+            frames by uniform sub-sampling (None = all frames, as the
+            official protocols require).
+    """
+
+    def __init__(self,
+                 num_frames: int = 4,
+                 interval: int = 1,
+                 test_mode: bool = False,
+                 max_test_frames: int = None):
+        self.num_frames = num_frames
+        self.interval = interval
+        self.test_mode = test_mode
+        self.max_test_frames = max_test_frames
+
+    def transform(self, results: dict) -> dict:
+        total = len(results['frame_names'])
+        if self.test_mode:
+            inds = list(range(total))
+            if self.max_test_frames and total > self.max_test_frames:
+                inds = np.linspace(0, total - 1,
+                                   self.max_test_frames).round().astype(
+                                       int).tolist()
+        else:
+            inds = sample_clip_indices(total, self.num_frames, self.interval,
+                                       np.random)
+        results['frame_inds'] = inds
+        results['num_video_frames'] = total
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(num_frames={self.num_frames}, '
+                f'interval={self.interval}, test_mode={self.test_mode})')

@@ -1,0 +1,1 @@
+from .rvos_visualization_hook import RVOSVisualizationHook  # noqa: F401

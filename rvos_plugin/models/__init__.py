@@ -1,0 +1,2 @@
+from . import (backbones, data_preprocessors, heads, layers, losses,  # noqa
+               segmentors, text_encoders)

@@ -1,0 +1,1 @@
+from .rvos_data_preprocessor import RVOSDataPreprocessor  # noqa: F401

@@ -1,0 +1,71 @@
+"""Helpers over mmdet ``TrackDataSample`` for RVOS (docs/data_contract.md §3).
+
+A packed RVOS sample is a ``TrackDataSample`` whose ``video_data_samples``
+hold one ``DetDataSample`` per sampled frame; per-frame masks are
+``PixelData(data=(1, H, W))`` fields such as ``gt_mask``, ``gt_target_mask``,
+``pred_mask`` and ``pred_target_mask``.
+"""
+from typing import Optional
+
+import torch
+from mmengine.structures import PixelData
+
+
+def _frames(track_sample):
+    if isinstance(track_sample, dict):
+        return track_sample['video_data_samples']
+    return track_sample.video_data_samples
+
+
+def _field(frame, key: str):
+    if isinstance(frame, dict):
+        return frame.get(key)
+    return frame.get(key, None)
+
+
+def has_frame_masks(track_sample, key: str) -> bool:
+    """Whether every frame of the sample carries the mask field ``key``."""
+    frames = _frames(track_sample)
+    return len(frames) > 0 and all(_field(f, key) is not None for f in frames)
+
+
+def stack_frame_masks(track_sample, key: str) -> torch.Tensor:
+    """Stack a per-frame mask field into one tensor.
+
+    Args:
+        track_sample (TrackDataSample | dict): A packed sample.
+        key (str): Field name, e.g. ``'gt_mask'`` or ``'pred_mask'``.
+
+    Returns:
+        Tensor: (T, H, W) masks, dtype of the stored data.
+    """
+    masks = []
+    for index, frame in enumerate(_frames(track_sample)):
+        value = _field(frame, key)
+        if value is None:
+            raise KeyError(f'frame {index} of the sample has no {key!r}.')
+        data = value['data'] if isinstance(value, dict) else value.data
+        masks.append(torch.as_tensor(data)[0])
+    return torch.stack(masks)
+
+
+def set_frame_masks(track_sample,
+                    key: str,
+                    masks: torch.Tensor,
+                    scores: Optional[torch.Tensor] = None) -> None:
+    """Write (T, H, W) masks into the per-frame field ``key``.
+
+    Args:
+        track_sample (TrackDataSample): The sample to update in place.
+        key (str): Field name, e.g. ``'pred_mask'``.
+        masks (Tensor): (T, H, W) masks, one per sampled frame.
+        scores (Tensor, optional): (T,) per-frame scores, stored in the
+            PixelData metainfo as ``score``.
+    """
+    frames = track_sample.video_data_samples
+    if masks.shape[0] != len(frames):
+        raise ValueError(f'{masks.shape[0]} masks for {len(frames)} frames.')
+    for index, frame in enumerate(frames):
+        meta = {} if scores is None else dict(score=float(scores[index]))
+        frame.set_field(PixelData(data=masks[index][None], metainfo=meta),
+                        key)

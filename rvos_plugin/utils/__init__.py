@@ -1,0 +1,1 @@
+from .setup_env import register_all_modules  # noqa: F401

@@ -1,0 +1,41 @@
+"""Launch helpers shared by tools/train.py and tools/test.py."""
+import torch
+from mmengine.config import Config
+
+from rvos_plugin import compat
+
+
+def prepare_distributed(cfg: Config, launcher: str) -> None:
+    """Make one config run unchanged on GPUs (nccl) and CPUs (gloo).
+
+    With CUDA nothing changes: mmengine initialises ``nccl`` and wraps the
+    model with the config's wrapper. Without CUDA and with a launcher, the
+    process group is initialised here with ``gloo`` (mmengine's own
+    initialisation calls ``torch.cuda.set_device``), the backend in
+    ``env_cfg`` is set to ``gloo``, and the DDP wrapper is told not to pass
+    ``device_ids`` (DDP rejects them for CPU modules).
+
+    Args:
+        cfg (Config): The runner config, modified in place.
+        launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+    """
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    env_cfg = cfg.setdefault('env_cfg', {})
+    dist_cfg = env_cfg.setdefault('dist_cfg', {})
+    dist_cfg['backend'] = 'gloo'
+    timeout = int(dist_cfg.get('timeout', 1800))
+    compat.init_cpu_distributed(launcher, backend='gloo', timeout_s=timeout)
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    find_unused = bool(
+        wrapper.get('find_unused_parameters',
+                    cfg.get('find_unused_parameters', False)))
+    if wrapper.get('type', 'MMDistributedDataParallel') == \
+            'MMDistributedDataParallel':
+        new = compat.cpu_ddp_wrapper_cfg(find_unused)
+        new.update({
+            k: v
+            for k, v in wrapper.items()
+            if k not in ('device_ids', 'type', 'find_unused_parameters')
+        })
+        cfg.model_wrapper_cfg = new
