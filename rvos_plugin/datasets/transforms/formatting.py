@@ -12,7 +12,11 @@ DEFAULT_META_KEYS = ('video_id', 'exp_id', 'expression', 'caption_type',
                      'expression_kind', 'has_target', 'ori_shape',
                      'img_shape', 'scale_factor', 'flip', 'num_video_frames',
                      'sample_idx', 'obj_ids', 'frame_dir', 'frame_ext',
-                     'video_path')
+                     'video_path',
+                     # official-format datasets (A2D/JHMDB/Ref-YTVOS/DAVIS)
+                     'gt_frame_valid', 'annotated_frame_ind',
+                     'annotated_position', 'instance_id', 'query_id',
+                     'annotator', 'coco_image_id')
 
 
 @TRANSFORMS.register_module()
@@ -62,8 +66,9 @@ class PackRVOSInputs(BaseTransform):
                     ori_shape=results['ori_shape'],
                     scale_factor=results.get('scale_factor', (1.0, 1.0)),
                     flip=results.get('flip', False)))
-            for src, dst in (('gt_masks', 'gt_mask'), ('gt_target_masks',
-                                                       'gt_target_mask')):
+            for src, dst in (('gt_masks', 'gt_mask'),
+                             ('gt_target_masks', 'gt_target_mask'),
+                             ('gt_void_masks', 'gt_void_mask')):
                 if src in results:
                     frame.set_field(
                         PixelData(

@@ -5,6 +5,7 @@ from typing import Optional, Sequence
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseDataPreprocessor
+from mmengine.structures import PixelData
 
 from rvos_plugin.registry import MODELS
 
@@ -92,5 +93,6 @@ class RVOSDataPreprocessor(BaseDataPreprocessor):
                     continue
                 h, w = field.data.shape[-2:]
                 if (h, w) != (pad_h, pad_w):
-                    field.data = F.pad(field.data,
-                                       (0, pad_w - w, 0, pad_h - h))
+                    padded = F.pad(field.data, (0, pad_w - w, 0, pad_h - h))
+                    frame.set_field(
+                        PixelData(data=padded, metainfo=field.metainfo), key)

@@ -1,0 +1,1 @@
+from . import trivial_predictor  # noqa: F401
