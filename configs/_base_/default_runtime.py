@@ -16,6 +16,9 @@ env_cfg = dict(
     # nccl on GPUs; tools/train.py switches to gloo when CUDA is absent.
     dist_cfg=dict(backend='nccl'))
 
+# Re-seed each epoch so that a resumed run reproduces the uninterrupted one.
+custom_hooks = [dict(type='RVOSEpochSeedHook')]
+
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     type='Visualizer', vis_backends=vis_backends, name='visualizer')

@@ -26,7 +26,8 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,
-    persistent_workers=True,
+    # workers are re-created (and re-seeded) every epoch: exact resume
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
