@@ -11,9 +11,15 @@ import torch
 from mmengine.structures import PixelData
 
 
-def _frames(track_sample):
+def get_frames(track_sample) -> list:
+    """Per-frame samples of a TrackDataSample or of its ``to_dict()``."""
     if isinstance(track_sample, dict):
-        return track_sample['video_data_samples']
+        # ``TrackDataSample.to_dict()`` names the field after the private
+        # attribute when it was set with ``set_field(..., '_video_data_samples')``
+        # (PackRVOSInputs does, to skip the setter's slow f-string).
+        if 'video_data_samples' in track_sample:
+            return track_sample['video_data_samples']
+        return track_sample['_video_data_samples']
     return track_sample.video_data_samples
 
 
@@ -25,7 +31,7 @@ def _field(frame, key: str):
 
 def has_frame_masks(track_sample, key: str) -> bool:
     """Whether every frame of the sample carries the mask field ``key``."""
-    frames = _frames(track_sample)
+    frames = get_frames(track_sample)
     return len(frames) > 0 and all(_field(f, key) is not None for f in frames)
 
 
@@ -40,7 +46,7 @@ def stack_frame_masks(track_sample, key: str) -> torch.Tensor:
         Tensor: (T, H, W) masks, dtype of the stored data.
     """
     masks = []
-    for index, frame in enumerate(_frames(track_sample)):
+    for index, frame in enumerate(get_frames(track_sample)):
         value = _field(frame, key)
         if value is None:
             raise KeyError(f'frame {index} of the sample has no {key!r}.')

@@ -8,7 +8,7 @@ from mmcv.transforms import BaseTransform
 from rvos_plugin.registry import TRANSFORMS
 from .text import swap_left_right
 
-_MASK_KEYS = ('gt_masks', 'gt_target_masks')
+_MASK_KEYS = ('gt_masks', 'gt_target_masks', 'gt_void_masks')
 
 
 def target_size(shape: Tuple[int, int],
@@ -46,11 +46,11 @@ class RVOSResize(BaseTransform):
 
     - imgs
     - img_shape
-    - gt_masks, gt_target_masks (optional)
+    - gt_masks, gt_target_masks, gt_void_masks (optional)
 
     Modified Keys:
 
-    - imgs, gt_masks, gt_target_masks, img_shape
+    - imgs, gt_masks, gt_target_masks, gt_void_masks, img_shape
 
     Added Keys:
 
@@ -111,11 +111,11 @@ class RVOSRandomFlip(BaseTransform):
 
     - imgs
     - expression
-    - gt_masks, gt_target_masks (optional)
+    - gt_masks, gt_target_masks, gt_void_masks (optional)
 
     Modified Keys:
 
-    - imgs, gt_masks, gt_target_masks, expression, text_keys
+    - imgs, gt_masks, gt_target_masks, gt_void_masks, expression, text_keys
 
     Added Keys:
 
@@ -143,12 +143,12 @@ class RVOSRandomFlip(BaseTransform):
         results['flip'] = flip
         if not flip:
             return results
-        results['imgs'] = [
-            np.ascontiguousarray(img[:, ::-1]) for img in results['imgs']
-        ]
+        # cv2.flip == np.ascontiguousarray(x[:, ::-1]), several times faster
+        results['imgs'] = [cv2.flip(img, 1) for img in results['imgs']]
         for key in _MASK_KEYS:
             if key in results:
-                results[key] = np.ascontiguousarray(results[key][:, :, ::-1])
+                results[key] = np.stack(
+                    [cv2.flip(m, 1) for m in results[key]])
         if self.swap_left_right:
             results['expression'] = swap_left_right(results['expression'])
             for key in self.text_keys:

@@ -13,6 +13,11 @@ class RVOSDataError(RuntimeError):
     """Unreadable or inconsistent data; the message names file and fix."""
 
 
+# OpenCV >= 4.10 decodes straight to RGB (same pixels as BGR + cvtColor,
+# one pass less); older versions fall back to the conversion.
+_IMREAD_RGB = getattr(cv2, 'IMREAD_COLOR_RGB', None)
+
+
 def read_frame(path: str) -> np.ndarray:
     """Read one frame as an RGB uint8 array (H, W, 3).
 
@@ -23,12 +28,12 @@ def read_frame(path: str) -> np.ndarray:
         raise RVOSDataError(
             f'Missing frame {path!r}. The expressions file lists this frame; '
             'restore it from the dataset archive or remove it from "frames".')
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    img = cv2.imread(path, _IMREAD_RGB or cv2.IMREAD_COLOR)
     if img is None:
         raise RVOSDataError(
             f'Corrupt or unreadable frame {path!r}; re-extract it from the '
             'dataset archive.')
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    return img if _IMREAD_RGB else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
 def read_video_frames(path: str, frame_inds: List[int],

@@ -1,0 +1,4 @@
+from . import rvos_jf_metric  # noqa: F401
+from . import a2d_metric  # noqa: F401
+from . import ref_davis_metric  # noqa: F401
+from . import ref_ytvos_submission  # noqa: F401

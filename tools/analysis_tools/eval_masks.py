@@ -1,0 +1,317 @@
+"""Evaluate predicted mask PNGs with the exact DAVIS J and F.
+
+Two modes:
+
+* Folders (DAVIS/any)::
+
+      python tools/analysis_tools/eval_masks.py GT_DIR PRED_DIR \
+          [--skip-first-last] [--out FILE.json] [--nproc N]
+
+  ``GT_DIR/<video>/<frame>.png`` against ``PRED_DIR/<video>/<frame>.png``
+  (non-zero = foreground, frames matched by name). A missing prediction
+  frame is an empty mask (warned, with the count); a GT video without a
+  prediction folder scores 0. J and F are averaged over the frames of a
+  video, then over videos.
+
+* MeViS-style GT (MeViS, InterRVOS)::
+
+      python tools/analysis_tools/eval_masks.py PRED_DIR \
+          --mevis-meta meta_expressions.json --mask-dict mask_dict.json
+
+  The GT of an expression in a frame is the union of its ``anno_id`` masks
+  (COCO RLE, null = absent), predictions are
+  ``PRED_DIR/<video>/<exp_id>/<frame>.png``; averaged over the frames of an
+  expression, then over expressions. A missing prediction folder scores 0.
+
+Prints and writes ``{"J", "F", "J&F", "per_video" | "per_expression"}``
+(values in [0, 1]).
+"""
+import argparse
+import json
+import multiprocessing
+import os
+import os.path as osp
+import sys
+from collections import defaultdict
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from rvos_plugin.evaluation.functional.davis import jf_per_frame
+from rvos_plugin.evaluation.functional.mask_io import (decode_rle_union,
+                                                       read_mask_png)
+
+_SHARED: dict = {}  # per-worker read-only data (MeViS meta and masks)
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Exact DAVIS J&F of mask PNG folders.')
+    parser.add_argument(
+        'dirs', nargs='+', metavar='DIR',
+        help='GT_DIR PRED_DIR (folder mode) or PRED_DIR (MeViS mode)')
+    parser.add_argument('--skip-first-last', action='store_true',
+                        help='drop the first and last frame (DAVIS semi)')
+    parser.add_argument('--out', help='write the results to this JSON file')
+    parser.add_argument('--nproc', type=int, default=1,
+                        help='worker processes (default 1)')
+    parser.add_argument('--mevis-meta',
+                        help='MeViS-style meta_expressions.json')
+    parser.add_argument('--mask-dict', help='MeViS-style mask_dict.json')
+    args = parser.parse_args(argv)
+    if bool(args.mevis_meta) != bool(args.mask_dict):
+        parser.error('--mevis-meta and --mask-dict go together.')
+    expected = 1 if args.mevis_meta else 2
+    if len(args.dirs) != expected:
+        parser.error('expected PRED_DIR with --mevis-meta/--mask-dict'
+                     if args.mevis_meta else 'expected GT_DIR PRED_DIR')
+    if args.nproc < 1:
+        parser.error('--nproc must be >= 1')
+    return args
+
+
+def warn(message: str) -> None:
+    """Print a warning on stderr (never silently drop anything)."""
+    print(f'WARNING: {message}', file=sys.stderr, flush=True)
+
+
+def list_pngs(folder: str) -> Dict[str, str]:
+    """``{frame name without extension: path}`` of the PNGs in a folder."""
+    return {
+        name[:-4]: osp.join(folder, name)
+        for name in sorted(os.listdir(folder))
+        if name.lower().endswith('.png')
+    }
+
+
+def _score_frames(pairs, skip_first_last: bool, name: str):
+    """Mean J and F over (gt_path_or_mask, pred_path_or_None) frames."""
+    if skip_first_last:
+        if len(pairs) < 3:
+            raise ValueError(f'{name} has {len(pairs)} frames: '
+                             '--skip-first-last needs at least 3.')
+        pairs = pairs[1:-1]
+    j_sum = f_sum = 0.0
+    for gt, pred_path in pairs:
+        if isinstance(gt, str):
+            gt_path, gt = gt, read_mask_png(gt)
+        else:
+            gt_path = name
+        if pred_path is None:
+            pred = np.zeros_like(gt)
+        else:
+            pred = read_mask_png(pred_path)
+            if pred.shape != gt.shape:
+                raise ValueError(
+                    f'size mismatch: prediction {pred_path} is '
+                    f'{pred.shape[1]}x{pred.shape[0]} (WxH) but the GT '
+                    f'{gt_path} is {gt.shape[1]}x{gt.shape[0]}; save '
+                    'predictions at the original resolution.')
+        j, f = jf_per_frame(pred, gt)
+        j_sum += j[0]
+        f_sum += f[0]
+    return j_sum / len(pairs), f_sum / len(pairs)
+
+
+def eval_folder_video(task) -> dict:
+    """Score one video of the folder mode (runs in a worker)."""
+    video, gt_dir, pred_dir, skip_first_last = task
+    gt_frames = list_pngs(osp.join(gt_dir, video))
+    if not gt_frames:
+        raise ValueError(f'no PNG frame in the GT folder '
+                         f'{osp.join(gt_dir, video)}.')
+    pred_video = osp.join(pred_dir, video)
+    if not osp.isdir(pred_video):
+        return dict(key=video, J=0.0, F=0.0, missing_video=True,
+                    missing_frames=0, extra_frames=0)
+    pred_frames = list_pngs(pred_video)
+    pairs = [(path, pred_frames.get(frame))
+             for frame, path in gt_frames.items()]
+    j, f = _score_frames(pairs, skip_first_last, f'video {video}')
+    return dict(
+        key=video, J=j, F=f, missing_video=False,
+        missing_frames=sum(p is None for _, p in pairs),
+        extra_frames=len(set(pred_frames) - set(gt_frames)))
+
+
+def _init_mevis_worker(videos: dict, mask_dict: dict) -> None:
+    _SHARED['videos'] = videos
+    _SHARED['mask_dict'] = mask_dict
+
+
+def _frame_shape(video: str) -> Optional[tuple]:
+    """(H, W) of a video from any RLE of its objects (None if all null)."""
+    for expression in _SHARED['videos'][video]['expressions'].values():
+        for anno_id in expression.get('anno_id', []):
+            for rle in _SHARED['mask_dict'].get(str(anno_id), []):
+                if rle is not None:
+                    return tuple(rle['size'])
+    return None
+
+
+def eval_mevis_expression(task) -> dict:
+    """Score one (video, expression) of the MeViS mode (runs in a worker)."""
+    video, exp_id, pred_dir, skip_first_last, source = task
+    info = _SHARED['videos'][video]
+    frames = info['frames']
+    anno_ids = info['expressions'][exp_id].get('anno_id')
+    name = f'video {video} expression {exp_id}'
+    if not anno_ids:
+        raise ValueError(f'{name} has no "anno_id" in the meta file.')
+    tracks = []
+    for anno_id in anno_ids:
+        if str(anno_id) not in _SHARED['mask_dict']:
+            raise KeyError(f'anno_id {anno_id} of {name} is missing from '
+                           f'the mask dict {source}.')
+        track = _SHARED['mask_dict'][str(anno_id)]
+        if len(track) != len(frames):
+            raise ValueError(
+                f'anno_id {anno_id} of {name} has {len(track)} masks in '
+                f'{source} but the video has {len(frames)} frames.')
+        tracks.append(track)
+    caption_type = info['expressions'][exp_id].get('caption_type')
+    pred_folder = osp.join(pred_dir, video, exp_id)
+    if not osp.isdir(pred_folder):
+        return dict(key=f'{video}/{exp_id}', J=0.0, F=0.0,
+                    caption_type=caption_type, missing_video=True,
+                    missing_frames=0, extra_frames=0)
+    pred_frames = list_pngs(pred_folder)
+    shape = _frame_shape(video)
+    if shape is None:  # no object visible anywhere: take the frame size
+        existing = list(pred_frames.values())
+        shape = read_mask_png(existing[0]).shape if existing else (1, 1)
+    pairs = []
+    for index, frame in enumerate(frames):
+        gt = decode_rle_union([t[index] for t in tracks], shape,
+                              f'{source} ({name}, frame {frame})')
+        pairs.append((gt, pred_frames.get(frame)))
+    j, f = _score_frames(pairs, skip_first_last, name)
+    return dict(
+        key=f'{video}/{exp_id}', J=j, F=f, missing_video=False,
+        caption_type=caption_type,
+        missing_frames=sum(p is None for _, p in pairs),
+        extra_frames=len(set(pred_frames) - set(frames)))
+
+
+def _run(function, tasks, nproc, initializer=None, initargs=()):
+    if initializer is not None:
+        initializer(*initargs)
+    if nproc == 1 or len(tasks) <= 1:
+        return [function(task) for task in tasks]
+    context = multiprocessing.get_context(
+        'fork' if 'fork' in multiprocessing.get_all_start_methods() else
+        'spawn')
+    with context.Pool(nproc, initializer=initializer,
+                      initargs=initargs) as pool:
+        return pool.map(function, tasks, chunksize=1)
+
+
+def summarize(scores: List[dict], unit: str, per_key: str) -> dict:
+    """Means over ``scores`` plus warnings about missing predictions."""
+    if not scores:
+        raise ValueError(f'nothing to evaluate: no {unit} found in the GT.')
+    missing_videos = [s['key'] for s in scores if s['missing_video']]
+    missing_frames = sum(s['missing_frames'] for s in scores)
+    extra_frames = sum(s['extra_frames'] for s in scores)
+    if missing_videos:
+        warn(
+            f'{len(missing_videos)} {unit}(s) have no prediction folder and '
+            f'score 0: {", ".join(missing_videos[:10])}'
+            f'{" ..." if len(missing_videos) > 10 else ""}')
+    if missing_frames:
+        warn(f'{missing_frames} GT frame(s) have no prediction PNG '
+                      'and were scored as empty masks.')
+    if extra_frames:
+        warn(f'{extra_frames} prediction PNG(s) have no GT frame of '
+                      'the same name and were not scored.')
+    j = float(np.mean([s['J'] for s in scores]))
+    f = float(np.mean([s['F'] for s in scores]))
+    result = {'J': j, 'F': f, 'J&F': (j + f) / 2, per_key: {
+        s['key']: {'J': s['J'], 'F': s['F'], 'J&F': (s['J'] + s['F']) / 2}
+        for s in scores
+    }}
+    groups = defaultdict(list)
+    for score in scores:
+        if score.get('caption_type') is not None:
+            groups[score['caption_type']].append(score)
+    if groups:
+        result['per_caption_type'] = {}
+        for value, members in sorted(groups.items()):
+            gj = float(np.mean([s['J'] for s in members]))
+            gf = float(np.mean([s['F'] for s in members]))
+            result['per_caption_type'][value] = {
+                'J': gj, 'F': gf, 'J&F': (gj + gf) / 2,
+                'num_expressions': len(members)}
+    return result
+
+
+def evaluate_folders(gt_dir: str, pred_dir: str, skip_first_last=False,
+                     nproc: int = 1) -> dict:
+    """Folder mode: mean over frames per video, then over videos."""
+    for folder in (gt_dir, pred_dir):
+        if not osp.isdir(folder):
+            raise FileNotFoundError(f'folder not found: {folder}')
+    videos = sorted(v for v in os.listdir(gt_dir)
+                    if osp.isdir(osp.join(gt_dir, v)))
+    extra = set(os.listdir(pred_dir)) - set(videos)
+    extra = [v for v in extra if osp.isdir(osp.join(pred_dir, v))]
+    if extra:
+        warn(f'{len(extra)} prediction video folder(s) are not in '
+                      f'the GT and were not scored: {sorted(extra)[:10]}')
+    tasks = [(v, gt_dir, pred_dir, skip_first_last) for v in videos]
+    scores = _run(eval_folder_video, tasks, nproc)
+    return summarize(scores, 'video', 'per_video')
+
+
+def evaluate_mevis(meta_file: str, mask_dict_file: str, pred_dir: str,
+                   skip_first_last=False, nproc: int = 1) -> dict:
+    """MeViS mode: mean over frames per (video, exp), then over pairs."""
+    for path in (meta_file, mask_dict_file):
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'file not found: {path}')
+    if not osp.isdir(pred_dir):
+        raise FileNotFoundError(f'prediction folder not found: {pred_dir}')
+    with open(meta_file) as f:
+        meta = json.load(f)
+    if 'videos' not in meta:
+        raise ValueError(f'{meta_file} has no "videos" key: expected a '
+                         'MeViS meta_expressions.json.')
+    with open(mask_dict_file) as f:
+        mask_dict = json.load(f)
+    videos = meta['videos']
+    tasks = [(video, exp_id, pred_dir, skip_first_last, mask_dict_file)
+             for video in sorted(videos)
+             for exp_id in sorted(videos[video]['expressions'], key=str)]
+    scores = _run(eval_mevis_expression, tasks, nproc,
+                  initializer=_init_mevis_worker,
+                  initargs=(videos, mask_dict))
+    return summarize(scores, 'expression', 'per_expression')
+
+
+def main(argv: Optional[List[str]] = None) -> dict:
+    args = parse_args(argv)
+    if args.mevis_meta:
+        result = evaluate_mevis(args.mevis_meta, args.mask_dict,
+                                args.dirs[0], args.skip_first_last,
+                                args.nproc)
+    else:
+        result = evaluate_folders(args.dirs[0], args.dirs[1],
+                                  args.skip_first_last, args.nproc)
+    unit, label = (('per_video', 'videos') if 'per_video' in result else
+                   ('per_expression', 'expressions'))
+    print(f'J&F {result["J&F"]:.4f}  J {result["J"]:.4f}  '
+          f'F {result["F"]:.4f}  ({len(result[unit])} {label})')
+    print(json.dumps({key: result[key] for key in ('J', 'F', 'J&F')}))
+    for value, group in result.get('per_caption_type', {}).items():
+        print(f'  {value}: J&F {group["J&F"]:.4f}  J {group["J"]:.4f}  '
+              f'F {group["F"]:.4f}  ({group["num_expressions"]})')
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(result, f, indent=2)
+        print(f'results written to {args.out}')
+    return result
+
+
+if __name__ == '__main__':
+    main()
