@@ -10,7 +10,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 MODEL=${1:-baseline}
 case "$MODEL" in
-  baseline) CONFIG=configs/baseline/rvos-baseline_effnet-lite0_minilm-l6_1xb8-4x2x1-12e_synthetic.py ;;
+  baseline) CONFIG=configs/baseline/rvos-baseline_effnet-lite0_minilm-l6_1xb4-4x2x1-3e_synthetic.py ;;
   wsrvos)   CONFIG=configs/wsrvos/wsrvos_effnet-lite0_minilm-l6_cpu_synthetic.py ;;
   reviosa)  CONFIG=configs/reviosa/reviosa_tiny-internvl_tiny-sam2_cpu_synthetic.py ;;
   *) echo "unknown model '$MODEL' (choose baseline, wsrvos or reviosa)"; exit 2 ;;

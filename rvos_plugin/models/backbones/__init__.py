@@ -1,0 +1,1 @@
+from . import efficientnet_lite  # noqa: F401

@@ -1,0 +1,1 @@
+from . import hf_text_encoder  # noqa: F401
