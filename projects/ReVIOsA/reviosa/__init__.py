@@ -1,0 +1,10 @@
+"""ReVIOsA (InterRVOS): MLLM + SAM2 actor-target segmentation."""
+from .reviosa import ReVIOsA, select_mllm_frames  # noqa: F401
+from .sam2_adapter import ReVIOsASAM2, tiny_sam2_config  # noqa: F401
+from .seg_token_head import (ReVIOsASegTokenProjector,  # noqa: F401
+                             find_token_positions, first_token_hidden)
+
+__all__ = [
+    'ReVIOsA', 'select_mllm_frames', 'ReVIOsASAM2', 'tiny_sam2_config',
+    'ReVIOsASegTokenProjector', 'find_token_positions', 'first_token_hidden'
+]

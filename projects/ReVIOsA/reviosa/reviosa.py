@@ -1,0 +1,554 @@
+"""ReVIOsA: InternVL MLLM + SAM2 with actor/target seg tokens (InterRVOS).
+
+Paper: InterRVOS (Sec. 4, App. A, Fig. 5); released code facts in
+``../shared/notes/FORMATS.md``. Design choices: ``docs/decisions/reviosa.md``.
+"""
+import random
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+
+from rvos_plugin.registry import MODELS
+from rvos_plugin.structures.rvos_sample import (has_frame_masks,
+                                                set_frame_masks,
+                                                stack_frame_masks)
+from . import prompt_templates as pt
+from .losses import attention_map_loss, mask_losses
+from .mllm import (add_lora, build_internvl, build_tokenizer,
+                   image_tokens_per_frame, mllm_image_size)
+from .sam2_adapter import ReVIOsASAM2
+from .seg_token_head import ReVIOsASegTokenProjector, first_token_hidden
+
+TOKEN_MODES = ('joint', 'independent', 'single')
+FRAME_POLICIES = ('first', 'uniform')
+VIDEO_INFERENCE = ('propagate', 'per_frame')
+
+
+def select_mllm_frames(num_frames: int, k: int, policy: str) -> List[int]:
+    """Frames the MLLM sees at inference.
+
+    ``'first'``: the first k frames (released code, k=5); ``'uniform'``: k
+    uniformly spaced frames ``round(linspace(0, T-1, k))`` (what users report
+    works better). Fewer when the video is shorter than k.
+    """
+    if policy not in FRAME_POLICIES:
+        raise ValueError(f'frame_policy must be one of {FRAME_POLICIES}, got '
+                         f'{policy!r}.')
+    if num_frames < 1:
+        raise ValueError('a video needs at least one frame.')
+    k = min(k, num_frames)
+    if policy == 'first':
+        return list(range(k))
+    return sorted(set(np.round(np.linspace(0, num_frames - 1,
+                                           k)).astype(int).tolist()))
+
+
+@MODELS.register_module()
+class ReVIOsA(BaseModel):
+    """Referring Video Interaction-aware Object Segmentation.
+
+    Args:
+        mllm (dict): ``pretrained`` (local HF-format InternVL folder) or
+            ``config`` (``InternVLConfig`` kwargs, random init), plus
+            ``tokenizer`` (defaults to ``pretrained``; ``package:`` paths
+            allowed), ``torch_dtype``, ``attn_implementation``.
+        sam2 (dict): kwargs of :class:`ReVIOsASAM2`.
+        actor_token (str): actor seg token name (``[SEG_ACT]``; released
+            checkpoints: ``[SEG]``).
+        target_token (str): target seg token name (``[SEG_TAR]``; released:
+            ``[SEG_OBJ]``). Unused when ``token_mode='single'``.
+        token_mode (str): Table 6: ``'joint'`` (c, default: both tokens in one
+            answer for unidirectional expressions), ``'independent'`` (b:
+            actor and target asked and supervised in separate sequences),
+            ``'single'`` (a: one token, actor only).
+        chat_template (str): ``'qwen_chat'`` (1B) or ``'phi3_chat'`` (4B).
+        lora (dict): ``r, alpha, dropout, target_modules`` (released: 128,
+            256, 0.05); None disables LoRA.
+        train_token_embeddings (bool): make the LLM input embeddings and
+            lm_head trainable so the new special tokens are learnable (as
+            Sa2VA); False keeps them frozen (LoRA only, the paper's wording).
+        freeze_mllm (bool): vision encoder and LLM frozen (Sec. 4.1). False
+            trains the whole MLLM -- only for random-init CPU configs, where
+            frozen random weights carry no knowledge.
+        num_mllm_frames (int): frames the MLLM sees at inference (5).
+        frame_policy (str): ``'first'`` | ``'uniform'``.
+        video_inference (str): ``'propagate'`` (SAM2 memory, released code) |
+            ``'per_frame'`` (prompt every frame without memory, as training).
+        loss_lm_weight, loss_bce_weight, loss_dice_weight (float): 1.0, 2.0,
+            0.5 (released code); ``dice_eps`` 1.0.
+        num_points (int, optional): None = per-pixel mask losses; 12544 =
+            released point-sampled losses.
+        attn_loss (dict, optional): released attention-map loss, off by
+            default: ``dict(weight=1.0, layers=[-1], heads=None)``; needs
+            ``mllm.attn_implementation='eager'``.
+        postfix_prob (float): probability of an actor-target postfix in a
+            training question.
+        eval_postfix (str, optional): postfix of the evaluation prompt.
+        max_new_tokens (int): generation budget at inference.
+        mask_threshold (float): sigmoid threshold (0.5).
+        offload_frames (bool): keep video frames on the CPU in inference and
+            move them to the device chunk by chunk.
+        frame_chunk (int): frames per SAM2 encoder call in inference.
+    """
+
+    def __init__(self,
+                 mllm: dict,
+                 sam2: dict,
+                 actor_token: str = '[SEG_ACT]',
+                 target_token: Optional[str] = '[SEG_TAR]',
+                 token_mode: str = 'joint',
+                 chat_template: str = 'qwen_chat',
+                 lora: Optional[dict] = dict(
+                     r=128, alpha=256, dropout=0.05,
+                     target_modules=('q_proj', 'k_proj', 'v_proj', 'o_proj',
+                                     'gate_proj', 'up_proj', 'down_proj')),
+                 train_token_embeddings: bool = True,
+                 freeze_mllm: bool = True,
+                 num_mllm_frames: int = 5,
+                 frame_policy: str = 'first',
+                 video_inference: str = 'propagate',
+                 loss_lm_weight: float = 1.0,
+                 loss_bce_weight: float = 2.0,
+                 loss_dice_weight: float = 0.5,
+                 dice_eps: float = 1.0,
+                 num_points: Optional[int] = None,
+                 attn_loss: Optional[dict] = None,
+                 postfix_prob: float = 1.0,
+                 eval_postfix: Optional[str] = pt.POSTFIXES[2],
+                 target_query: str = 'Please segment the target of this '
+                 'interaction.',
+                 no_target_answer: str = 'There is no target.',
+                 max_new_tokens: int = 16,
+                 mask_threshold: float = 0.5,
+                 offload_frames: bool = True,
+                 frame_chunk: int = 8,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg=None):
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        if token_mode not in TOKEN_MODES:
+            raise ValueError(f'token_mode must be one of {TOKEN_MODES}, got '
+                             f'{token_mode!r}.')
+        if video_inference not in VIDEO_INFERENCE:
+            raise ValueError(f'video_inference must be one of '
+                             f'{VIDEO_INFERENCE}, got {video_inference!r}.')
+        select_mllm_frames(1, 1, frame_policy)  # validates the policy
+        if token_mode != 'single' and not target_token:
+            raise ValueError(f'token_mode={token_mode!r} needs a '
+                             'target_token name.')
+        self.token_mode = token_mode
+        self.actor_token = actor_token
+        self.target_token = None if token_mode == 'single' else target_token
+        self.chat_template = chat_template
+        self.num_mllm_frames = num_mllm_frames
+        self.frame_policy = frame_policy
+        self.video_inference = video_inference
+        self.loss_lm_weight = loss_lm_weight
+        self.loss_bce_weight = loss_bce_weight
+        self.loss_dice_weight = loss_dice_weight
+        self.dice_eps = dice_eps
+        self.num_points = num_points
+        self.attn_loss = attn_loss
+        self.postfix_prob = postfix_prob
+        self.eval_postfix = eval_postfix
+        self.target_query = target_query
+        self.no_target_answer = no_target_answer
+        self.max_new_tokens = max_new_tokens
+        self.mask_threshold = mask_threshold
+        self.offload_frames = offload_frames
+        self.frame_chunk = frame_chunk
+        self._rng = random.Random(0)
+
+        # --- MLLM (InternVL through transformers) + tokenizer ----------
+        mllm = dict(mllm)
+        seg_tokens = [actor_token] + ([self.target_token]
+                                      if self.target_token else [])
+        extra = [pt.IMG_START_TOKEN, pt.IMG_END_TOKEN, pt.IMG_CONTEXT_TOKEN
+                 ] + pt.chat_special_tokens(chat_template) + seg_tokens
+        tok_path = mllm.get('tokenizer') or mllm.get('pretrained')
+        if tok_path is None:
+            raise ValueError('model.mllm needs `tokenizer` (or `pretrained`).')
+        self.tokenizer = build_tokenizer(tok_path, extra)
+        self.tokenizer.padding_side = mllm.get('padding_side', 'right')
+        self.mllm = build_internvl(
+            mllm.get('pretrained'), mllm.get('config'), self.tokenizer,
+            pt.IMG_CONTEXT_TOKEN, mllm.get('torch_dtype', 'float32'),
+            mllm.get('attn_implementation'))
+        # vision encoder + LLM frozen (Sec. 4.1)
+        self.mllm.requires_grad_(not freeze_mllm)
+        lm = self.mllm.model.language_model
+        if lora is not None:
+            add_lora(lm, lora['r'], lora['alpha'], lora['dropout'],
+                     lora['target_modules'])
+            for n, p in lm.named_parameters():
+                if 'lora_' in n:
+                    p.requires_grad_(True)
+        if train_token_embeddings:
+            self.mllm.get_input_embeddings().requires_grad_(True)
+            self.mllm.get_output_embeddings().requires_grad_(True)
+        self.tokens_per_frame = image_tokens_per_frame(self.mllm)
+        self.mllm_size = mllm_image_size(self.mllm)
+        self.actor_id = self.tokenizer.convert_tokens_to_ids(actor_token)
+        self.target_id = (self.tokenizer.convert_tokens_to_ids(
+            self.target_token) if self.target_token else None)
+        self.image_token_id = self.tokenizer.convert_tokens_to_ids(
+            pt.IMG_CONTEXT_TOKEN)
+        self.stop_id = self.tokenizer.convert_tokens_to_ids(
+            pt.answer_suffix(chat_template))
+
+        # --- SAM2: image encoder frozen, mask decoder trained -----------
+        self.sam2 = ReVIOsASAM2(**sam2)
+        sam = self.sam2.sam
+        sam.requires_grad_(False)
+        sam.sam_mask_decoder.requires_grad_(True)
+        self.projector = ReVIOsASegTokenProjector(
+            self.mllm.config.text_config.hidden_size, self.sam2.hidden_dim)
+
+    # ------------------------------------------------------------------
+    # helpers
+    def _device(self) -> torch.device:
+        return self.projector.mlp[0].weight.device
+
+    @staticmethod
+    def _crop(clip: torch.Tensor, sample) -> torch.Tensor:
+        """Remove batch padding: (T, C, H_pad, W_pad) -> (T, C, h, w)."""
+        h, w = sample.metainfo.get('img_shape', clip.shape[-2:])[:2]
+        return clip[..., :h, :w]
+
+    def _mllm_pixels(self, frames: torch.Tensor) -> torch.Tensor:
+        """(F, 3, h, w) normalised frames -> (F, 3, S, S) MLLM input."""
+        x = F.interpolate(frames.float(), size=(self.mllm_size,
+                                                self.mllm_size),
+                          mode='bilinear', align_corners=False)
+        return x.to(self.mllm.dtype)
+
+    def _tokenize(self, text: str) -> List[int]:
+        return self.tokenizer(text, add_special_tokens=False)['input_ids']
+
+    def _prompt(self, question: str, num_frames: int) -> str:
+        return pt.build_prompt(question, num_frames, self.tokens_per_frame,
+                               self.chat_template)
+
+    def _pad(self, seqs: List[List[int]], labels: List[List[int]]):
+        """Pad to a batch honouring ``tokenizer.padding_side``."""
+        length = max(len(s) for s in seqs)
+        pad_id = self.tokenizer.pad_token_id
+        left = self.tokenizer.padding_side == 'left'
+        ids, lab, mask = [], [], []
+        for s, lb in zip(seqs, labels):
+            n = length - len(s)
+            if left:
+                ids.append([pad_id] * n + s)
+                lab.append([-100] * n + lb)
+                mask.append([0] * n + [1] * len(s))
+            else:
+                ids.append(s + [pad_id] * n)
+                lab.append(lb + [-100] * n)
+                mask.append([1] * len(s) + [0] * n)
+        dev = self._device()
+        ids = torch.tensor(ids, device=dev)
+        mask = torch.tensor(mask, device=dev)
+        pos = (mask.cumsum(1) - 1).clamp_min(0)
+        return ids, torch.tensor(lab, device=dev), mask, pos
+
+    def _training_sequences(self, sample) -> List[dict]:
+        """Conversation(s) of one sample for the current token mode.
+
+        Returns:
+            list[dict]: ``question, answer, actor (bool), target (bool)``;
+            ``target`` is True only when the target mask is supervised.
+        """
+        meta = sample.metainfo
+        has_target = bool(meta.get('has_target', False))
+        question = pt.build_question(meta['expression'], self._rng,
+                                     self.postfix_prob)
+        if self.token_mode == 'single':
+            return [dict(question=question, actor=True, target=False,
+                         answer=pt.build_answer(False, self.actor_token,
+                                                None))]
+        if self.token_mode == 'joint':
+            return [dict(question=question, actor=True, target=has_target,
+                         answer=pt.build_answer(has_target, self.actor_token,
+                                                self.target_token))]
+        tq = f'{question} {self.target_query}'
+        return [
+            dict(question=question, actor=True, target=False,
+                 answer=pt.build_answer(False, self.actor_token, None)),
+            dict(question=tq, actor=False, target=has_target,
+                 answer=(pt.ACTOR_ANSWER.format(act=self.target_token)
+                         if has_target else self.no_target_answer)),
+        ]
+
+    def _zero_for_ddp(self) -> torch.Tensor:
+        """0 * sum of every trainable parameter (Sa2VA's DDP pattern)."""
+        return sum(p.sum() * 0 for p in self.parameters() if p.requires_grad)
+
+    # ------------------------------------------------------------------
+    def loss(self, inputs: torch.Tensor, data_samples: list) -> dict:
+        """Joint actor-target training (Sec. 4.2-4.3).
+
+        Args:
+            inputs (Tensor): (B, T, 3, H, W) normalised frames.
+            data_samples (list[TrackDataSample]): with ``gt_mask`` and
+                ``gt_target_mask`` per frame, metainfo ``expression``,
+                ``has_target``, ``img_shape``.
+
+        Returns:
+            dict: ``loss_lm``, ``loss_act_bce``, ``loss_act_dice``,
+            ``loss_tar_bce``, ``loss_tar_dice`` (+ ``loss_attn``).
+        """
+        seqs, labels, owners, pixels = [], [], [], []
+        frames_per_sample = []
+        for b, sample in enumerate(data_samples):
+            clip = self._crop(inputs[b], sample)
+            frames_per_sample.append(clip)
+            for conv in self._training_sequences(sample):
+                prompt = self._tokenize(self._prompt(conv['question'],
+                                                     clip.size(0)))
+                answer = self._tokenize(conv['answer'] +
+                                        pt.answer_suffix(self.chat_template))
+                seqs.append(prompt + answer)
+                labels.append([-100] * len(prompt) + answer)
+                owners.append(dict(conv, sample=b))
+                pixels.append(self._mllm_pixels(clip))
+        ids, lab, mask, pos = self._pad(seqs, labels)
+        # base model -> last-layer (normed) hidden states; the LM head runs
+        # only where a label exists (the answer), not over the vocabulary at
+        # every frame token
+        out = self.mllm.model(
+            input_ids=ids, attention_mask=mask, position_ids=pos,
+            pixel_values=torch.cat(pixels),
+            output_attentions=self.attn_loss is not None, use_cache=False)
+        hidden = out.last_hidden_state  # (S, L, C)
+        targets = lab[:, 1:]
+        keep = targets != -100
+        logits = self.mllm.lm_head(hidden[:, :-1][keep]).float()
+        loss_lm = F.cross_entropy(logits, targets[keep])
+
+        # SAM2 features of every frame of the batch, once.
+        num_t = [c.size(0) for c in frames_per_sample]
+        sizes = [c.shape[-2:] for c in frames_per_sample]
+        if len({tuple(s) for s in sizes}) == 1:
+            feats = [self.sam2.encode(torch.cat(frames_per_sample))]
+            offsets = np.cumsum([0] + num_t[:-1]).tolist()
+            feat_of = [(0, o) for o in offsets]
+        else:
+            feats = [self.sam2.encode(c) for c in frames_per_sample]
+            feat_of = [(i, 0) for i in range(len(frames_per_sample))]
+
+        losses = dict(loss_lm=loss_lm * self.loss_lm_weight +
+                      self._zero_for_ddp())
+        roles = [('act', self.actor_id, 'gt_mask', 'actor')]
+        if self.target_id is not None:
+            roles.append(('tar', self.target_id, 'gt_target_mask', 'target'))
+        for name, token_id, gt_key, flag in roles:
+            emb, found = first_token_hidden(hidden, ids, token_id, mask)
+            bce_all, dice_all = [], []
+            for s, own in enumerate(owners):
+                if not own[flag]:
+                    continue  # exactly zero weight: no loss term at all
+                if not found[s]:
+                    raise RuntimeError(
+                        f'{self.tokenizer.convert_ids_to_tokens(token_id)} '
+                        'is missing from a training answer: the tokenizer '
+                        'splits it; add it as a special token.')
+                b = own['sample']
+                fi, off = feat_of[b]
+                t = num_t[b]
+                prompt = self.projector(emb[s:s + 1]).expand(t, -1, -1)
+                inds = torch.arange(off, off + t, device=prompt.device)
+                low = self.sam2.segment_frames(feats[fi], prompt, inds)
+                gt = self._crop(stack_frame_masks(data_samples[b], gt_key),
+                                data_samples[b]).to(low.device)
+                pred = F.interpolate(low, size=gt.shape[-2:],
+                                     mode='bilinear',
+                                     align_corners=False)[:, 0]
+                bce, dice = mask_losses(pred, gt, self.loss_bce_weight,
+                                        self.loss_dice_weight,
+                                        self.dice_eps, self.num_points)
+                bce_all.append(bce)
+                dice_all.append(dice)
+            if bce_all:
+                losses[f'loss_{name}_bce'] = torch.cat(bce_all).mean()
+                losses[f'loss_{name}_dice'] = torch.cat(dice_all).mean()
+            else:
+                zero = hidden.sum() * 0
+                losses[f'loss_{name}_bce'] = zero
+                losses[f'loss_{name}_dice'] = zero
+        if self.attn_loss is not None:
+            losses['loss_attn'] = self._attention_loss(
+                out.attentions, ids, mask, owners, data_samples)
+        return losses
+
+    def _attention_loss(self, attentions, ids, mask, owners,
+                        data_samples) -> torch.Tensor:
+        """Released attention-map loss on the actor token (option)."""
+        if attentions is None or attentions[0] is None:
+            raise RuntimeError(
+                'attn_loss needs attention weights: set '
+                "model.mllm.attn_implementation='eager'.")
+        cfg = self.attn_loss
+        layers = cfg.get('layers', [-1])
+        heads = cfg.get('heads')
+        att = torch.stack([attentions[i] for i in layers]).float()
+        att = att[:, :, heads] if heads is not None else att
+        att = att.mean(dim=(0, 2))  # (S, L, L)
+        terms = []
+        for s, own in enumerate(owners):
+            if not own['actor']:
+                continue
+            pos = ((ids[s] == self.actor_id) & mask[s].bool()).nonzero()
+            img = ((ids[s] == self.image_token_id)
+                   & mask[s].bool()).nonzero()[:, 0]
+            row = att[s, pos[0, 0], img].reshape(-1, self.tokens_per_frame)
+            b = own['sample']
+            gt = self._crop(stack_frame_masks(data_samples[b], 'gt_mask'),
+                            data_samples[b]).to(row.device)
+            terms.append(attention_map_loss(row, gt))
+        return cfg.get('weight', 1.0) * torch.stack(terms).mean()
+
+    # ------------------------------------------------------------------
+    @torch.no_grad()
+    def _seg_embeddings(self, question: str, pixels: torch.Tensor
+                        ) -> Dict[str, Optional[torch.Tensor]]:
+        """Generate an answer greedily, then read the seg-token states.
+
+        After generation, prompt + answer run once more teacher-forced, so
+        the hidden state at each seg token is taken exactly as in training.
+
+        Returns:
+            dict: ``act``/``tar`` -> (1, C) hidden state or None (no token
+            generated), ``answer`` -> decoded text.
+        """
+        prompt = self._prompt(question, pixels.size(0))
+        ids = torch.tensor([self._tokenize(prompt)], device=self._device())
+        mask = torch.ones_like(ids)
+        gen = self.mllm.generate(
+            input_ids=ids, attention_mask=mask, pixel_values=pixels,
+            max_new_tokens=self.max_new_tokens, do_sample=False,
+            eos_token_id=self.stop_id,
+            pad_token_id=self.tokenizer.pad_token_id)
+        full = gen[:, :]
+        fmask = torch.ones_like(full)
+        out = self.mllm(input_ids=full, attention_mask=fmask,
+                        pixel_values=pixels, output_hidden_states=True,
+                        use_cache=False)
+        hidden = out.hidden_states[-1]
+        answer_ids = full[:, ids.size(1):]
+        result = dict(answer=self.tokenizer.decode(answer_ids[0]))
+        # only tokens of the generated answer count
+        answer_mask = torch.zeros_like(full)
+        answer_mask[:, ids.size(1):] = 1
+        for name, tid in (('act', self.actor_id), ('tar', self.target_id)):
+            if tid is None:
+                result[name] = None
+                continue
+            emb, found = first_token_hidden(hidden, full, tid, answer_mask)
+            result[name] = emb if bool(found[0]) else None
+        return result
+
+    @torch.no_grad()
+    def _segment_video(self, frames: torch.Tensor, emb: torch.Tensor,
+                       cond: Sequence[int]) -> torch.Tensor:
+        """Mask logits of every frame, (T, h, w), on the model device."""
+        prompt = self.projector(emb)
+        out_size = frames.shape[-2:]
+        if self.video_inference == 'propagate':
+            return self.sam2.propagate(frames, prompt.float(), cond,
+                                       out_size, self.frame_chunk)
+        logits = []
+        dev = self._device()
+        for start in range(0, frames.size(0), self.frame_chunk):
+            chunk = frames[start:start + self.frame_chunk].to(dev)
+            feats = self.sam2.encode(chunk)
+            low = self.sam2.segment_frames(
+                feats, prompt.expand(chunk.size(0), -1, -1))
+            logits.append(F.interpolate(low, size=out_size, mode='bilinear',
+                                        align_corners=False)[:, 0])
+        return torch.cat(logits)
+
+    def _to_ori(self, logits: Optional[torch.Tensor], num_frames: int,
+                ori_shape) -> torch.Tensor:
+        """Threshold and resize to ``ori_shape``: (T, H_ori, W_ori) bool."""
+        if logits is None:
+            return torch.zeros((num_frames, *ori_shape), dtype=torch.bool,
+                               device=self._device())
+        up = F.interpolate(logits[:, None].float(), size=tuple(ori_shape),
+                           mode='bilinear', align_corners=False)[:, 0]
+        return up.sigmoid() > self.mask_threshold
+
+    def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
+        """Video inference; writes ``pred_mask`` (+ ``pred_target_mask``).
+
+        The MLLM sees ``num_mllm_frames`` frames chosen by ``frame_policy``;
+        SAM2 segments all frames (memory propagation from those frames, or
+        per frame). No seg token generated -> empty mask.
+
+        Args:
+            inputs (Tensor): (B, T, 3, H, W) normalised frames.
+            data_samples (list[TrackDataSample]): metainfo ``expression``,
+                ``img_shape``, ``ori_shape``.
+        """
+        for b, sample in enumerate(data_samples):
+            clip = self._crop(inputs[b], sample)
+            if self.offload_frames:
+                clip = clip.cpu()
+            num_frames = clip.size(0)
+            ori = sample.metainfo.get('ori_shape', clip.shape[-2:])[:2]
+            cond = select_mllm_frames(num_frames, self.num_mllm_frames,
+                                      self.frame_policy)
+            pixels = self._mllm_pixels(clip[cond].to(self._device()))
+            question = pt.build_eval_question(sample.metainfo['expression'],
+                                              self.eval_postfix)
+            res = self._seg_embeddings(question, pixels)
+            answers = [res['answer']]
+            if self.token_mode == 'independent':
+                res_t = self._seg_embeddings(
+                    f'{question} {self.target_query}', pixels)
+                res['tar'] = res_t['tar']
+                answers.append(res_t['answer'])
+            act = None if res['act'] is None else self._segment_video(
+                clip, res['act'], cond)
+            set_frame_masks(sample, 'pred_mask',
+                            self._to_ori(act, num_frames, ori))
+            if self.target_id is not None:
+                tar = None if res['tar'] is None else self._segment_video(
+                    clip, res['tar'], cond)
+                set_frame_masks(sample, 'pred_target_mask',
+                                self._to_ori(tar, num_frames, ori))
+            sample.set_metainfo(dict(pred_answer=answers,
+                                     mllm_frame_inds=cond))
+        return data_samples
+
+    def _forward(self, inputs: torch.Tensor, data_samples: list = None):
+        """``tensor`` mode: the seg-token prompt embeddings of the
+        evaluation prompt, one dict per sample (no SAM2 decoding)."""
+        outs = []
+        for b, sample in enumerate(data_samples):
+            clip = self._crop(inputs[b], sample)
+            cond = select_mllm_frames(clip.size(0), self.num_mllm_frames,
+                                      self.frame_policy)
+            res = self._seg_embeddings(
+                pt.build_eval_question(sample.metainfo['expression'],
+                                       self.eval_postfix),
+                self._mllm_pixels(clip[cond].to(self._device())))
+            outs.append({k: v for k, v in res.items()})
+        return outs
+
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        if isinstance(inputs, (list, tuple)):
+            inputs = torch.stack(list(inputs))
+        if mode == 'loss':
+            if not all(has_frame_masks(s, 'gt_mask') for s in data_samples):
+                raise ValueError('ReVIOsA training needs gt_mask on every '
+                                 'frame (LoadRVOSMasks in the pipeline).')
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples)
+        raise RuntimeError(f'Invalid mode {mode!r}; use loss, predict or '
+                           'tensor.')

@@ -1,0 +1,395 @@
+"""SAM2 behind one module: frozen image encoder, trainable mask decoder,
+language prompt injected as an extra sparse prompt embedding.
+
+Built through the ``sam2`` package (imported lazily). Two ways to build:
+
+* ``config='configs/sam2.1/sam2.1_hiera_l.yaml'`` (a hydra config *name* of the
+  package) + ``checkpoint='<path>/sam2.1_hiera_large.pt'`` via
+  ``sam2.build_sam.build_sam2``;
+* ``config=dict(...)`` -- a full model config in the package's hydra format
+  (``_target_`` keys), e.g. :func:`tiny_sam2_config` for CPU tests.
+"""
+import copy
+import os
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+
+SAM2_CKPT_HINT = (
+    'Download the SAM2.1 checkpoint from '
+    'https://github.com/facebookresearch/sam2#download-checkpoints (e.g. '
+    'sam2.1_hiera_large.pt) and put it at that path (default '
+    'pretrained/sam2/), or set model.sam2.checkpoint=None only for '
+    'random-weight tests (allow_random_init=True).')
+
+
+def tiny_sam2_config(image_size: int = 128,
+                     hidden_dim: int = 64,
+                     mem_dim: int = 32,
+                     embed_dim: int = 16,
+                     num_maskmem: int = 3) -> dict:
+    """A small-Hiera SAM2 config in the ``sam2`` package format (CPU runs).
+
+    The Hiera trunk (1 block per stage), FPN, memory modules and mask decoder
+    all shrink; ``image_size / 16`` must equal the RoPE ``feat_sizes``.
+    """
+    feat = image_size // 16
+    chans = [embed_dim * 8, embed_dim * 4, embed_dim * 2, embed_dim]
+    rope = dict(
+        _target_='sam2.modeling.sam.transformer.RoPEAttention',
+        rope_theta=10000.0, feat_sizes=[feat, feat], embedding_dim=hidden_dim,
+        num_heads=1, downsample_rate=1, dropout=0.1)
+    return dict(
+        _target_='sam2.modeling.sam2_base.SAM2Base',
+        image_encoder=dict(
+            _target_='sam2.modeling.backbones.image_encoder.ImageEncoder',
+            scalp=1,
+            trunk=dict(
+                _target_='sam2.modeling.backbones.hieradet.Hiera',
+                embed_dim=embed_dim, num_heads=1, stages=[1, 1, 2, 1],
+                global_att_blocks=[3], window_spec=[4, 4, 4, 2],
+                window_pos_embed_bkg_spatial_size=[4, 4]),
+            neck=dict(
+                _target_='sam2.modeling.backbones.image_encoder.FpnNeck',
+                position_encoding=dict(
+                    _target_='sam2.modeling.position_encoding.'
+                    'PositionEmbeddingSine',
+                    num_pos_feats=hidden_dim, normalize=True, scale=None,
+                    temperature=10000),
+                d_model=hidden_dim, backbone_channel_list=chans,
+                fpn_top_down_levels=[2, 3], fpn_interp_model='nearest')),
+        memory_attention=dict(
+            _target_='sam2.modeling.memory_attention.MemoryAttention',
+            d_model=hidden_dim, pos_enc_at_input=True, num_layers=1,
+            layer=dict(
+                _target_='sam2.modeling.memory_attention.MemoryAttentionLayer',
+                activation='relu', dim_feedforward=2 * hidden_dim,
+                dropout=0.1, pos_enc_at_attn=False, d_model=hidden_dim,
+                pos_enc_at_cross_attn_keys=True,
+                pos_enc_at_cross_attn_queries=False,
+                self_attention=dict(rope),
+                cross_attention=dict(rope, rope_k_repeat=True,
+                                     kv_in_dim=mem_dim))),
+        memory_encoder=dict(
+            _target_='sam2.modeling.memory_encoder.MemoryEncoder',
+            out_dim=mem_dim, in_dim=hidden_dim,
+            position_encoding=dict(
+                _target_='sam2.modeling.position_encoding.'
+                'PositionEmbeddingSine',
+                num_pos_feats=mem_dim, normalize=True, scale=None,
+                temperature=10000),
+            mask_downsampler=dict(
+                _target_='sam2.modeling.memory_encoder.MaskDownSampler',
+                kernel_size=3, stride=2, padding=1, embed_dim=hidden_dim),
+            fuser=dict(
+                _target_='sam2.modeling.memory_encoder.Fuser',
+                layer=dict(
+                    _target_='sam2.modeling.memory_encoder.CXBlock',
+                    dim=hidden_dim, kernel_size=7, padding=3,
+                    layer_scale_init_value=1e-6, use_dwconv=True),
+                num_layers=1)),
+        num_maskmem=num_maskmem, image_size=image_size,
+        sigmoid_scale_for_mem_enc=20.0, sigmoid_bias_for_mem_enc=-10.0,
+        use_mask_input_as_output_without_sam=True,
+        directly_add_no_mem_embed=True, no_obj_embed_spatial=True,
+        use_high_res_features_in_sam=True, multimask_output_in_sam=True,
+        iou_prediction_use_sigmoid=True, use_obj_ptrs_in_encoder=True,
+        add_tpos_enc_to_obj_ptrs=True, proj_tpos_enc_in_obj_ptrs=True,
+        use_signed_tpos_enc_to_obj_ptrs=True,
+        only_obj_ptrs_in_the_past_for_eval=True, pred_obj_scores=True,
+        pred_obj_scores_mlp=True, fixed_no_obj_ptr=True,
+        multimask_output_for_tracking=True,
+        use_multimask_token_for_obj_ptr=True, multimask_min_pt_num=0,
+        multimask_max_pt_num=1, use_mlp_for_obj_ptr_proj=True,
+        compile_image_encoder=False)
+
+
+class ReVIOsASAM2(BaseModule):
+    """SAM2 with a language (seg-token) prompt.
+
+    Args:
+        config (str | dict): hydra config name inside the ``sam2`` package
+            (``'configs/sam2.1/sam2.1_hiera_l.yaml'``), a model config dict
+            with ``_target_`` keys, or ``dict(tiny=dict(...))`` = the kwargs
+            of :func:`tiny_sam2_config`.
+        checkpoint (str, optional): local SAM2 checkpoint (``{'model': sd}``).
+        allow_random_init (bool): only when True may ``checkpoint`` be None
+            (CPU tests / from-scratch toy runs). Default False.
+        freeze_image_encoder (bool): paper Sec. 4.1 / App. A.1: frozen.
+        hydra_overrides (list[str]): extra hydra overrides for config names.
+    """
+
+    def __init__(self,
+                 config: Union[str, dict],
+                 checkpoint: Optional[str] = None,
+                 allow_random_init: bool = False,
+                 freeze_image_encoder: bool = True,
+                 hydra_overrides: Sequence[str] = (),
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        if checkpoint is None and not allow_random_init:
+            raise FileNotFoundError(
+                'model.sam2.checkpoint is None: SAM2 needs pretrained weights. '
+                + SAM2_CKPT_HINT)
+        if checkpoint is not None and not os.path.isfile(checkpoint):
+            raise FileNotFoundError(
+                f'SAM2 checkpoint not found: {checkpoint!r}. ' + SAM2_CKPT_HINT)
+        self.sam = self._build(config, checkpoint, list(hydra_overrides))
+        self.freeze_image_encoder = freeze_image_encoder
+        if freeze_image_encoder:
+            self.sam.image_encoder.requires_grad_(False)
+        # Normalisation SAM2 expects (ImageNet mean/std on [0, 1]).
+        self.image_size = int(self.sam.image_size)
+        self.hidden_dim = int(self.sam.sam_prompt_embed_dim)
+
+    @staticmethod
+    def _build(config, checkpoint, overrides):
+        if isinstance(config, str):
+            from sam2.build_sam import build_sam2
+            return build_sam2(
+                config, ckpt_path=checkpoint, device='cpu', mode='eval',
+                hydra_overrides_extra=overrides, apply_postprocessing=True)
+        config = dict(config)
+        if set(config) == {'tiny'}:
+            config = tiny_sam2_config(**config['tiny'])
+        from hydra.utils import instantiate
+        from omegaconf import OmegaConf
+        model = instantiate(OmegaConf.create(copy.deepcopy(dict(config))),
+                            _recursive_=True)
+        if checkpoint is not None:
+            state = torch.load(checkpoint, map_location='cpu',
+                               weights_only=True)
+            state = state.get('model', state)
+            missing, unexpected = model.load_state_dict(state, strict=False)
+            if missing or unexpected:
+                raise RuntimeError(
+                    f'SAM2 checkpoint {checkpoint!r} does not match the '
+                    f'config: missing {missing[:5]}, unexpected '
+                    f'{unexpected[:5]}.')
+        return model
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.freeze_image_encoder:
+            self.sam.image_encoder.eval()
+        return self
+
+    def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
+        """Resize normalised frames to SAM2's square input.
+
+        Args:
+            frames (Tensor): (N, 3, H, W) normalised frames.
+
+        Returns:
+            Tensor: (N, 3, S, S), S = ``image_size``.
+        """
+        dtype = self.sam.sam_mask_decoder.conv_s0.weight.dtype
+        x = F.interpolate(frames.float(),
+                          size=(self.image_size, self.image_size),
+                          mode='bilinear', align_corners=False)
+        return x.to(dtype)  # bf16-safe: frames follow the model dtype
+
+    def encode(self, frames: torch.Tensor) -> dict:
+        """Image features of N frames (no memory).
+
+        Args:
+            frames (Tensor): (N, 3, H, W) normalised frames.
+
+        Returns:
+            dict: ``vision_feats`` list of (HW, N, C) per level,
+            ``vision_pos`` (same), ``feat_sizes`` list of (h, w).
+        """
+        x = self.preprocess(frames)
+        sam = self.sam
+        with torch.set_grad_enabled(torch.is_grad_enabled()
+                                    and not self.freeze_image_encoder):
+            backbone_out = sam.image_encoder(x)
+        if sam.use_high_res_features_in_sam:
+            # the decoder's own stride-4/8 projections (trainable) -- the
+            # rest of ``SAM2Base.forward_image``
+            fpn = list(backbone_out['backbone_fpn'])
+            fpn[0] = sam.sam_mask_decoder.conv_s0(fpn[0])
+            fpn[1] = sam.sam_mask_decoder.conv_s1(fpn[1])
+            backbone_out = dict(backbone_out, backbone_fpn=fpn)
+        _, feats, pos, sizes = sam._prepare_backbone_features(backbone_out)
+        if sam.directly_add_no_mem_embed:
+            # image-only path (no memory): SAM2's no_mem_embed, as in
+            # SAM2ImagePredictor and Sa2VA's per-frame training.
+            feats = list(feats)
+            feats[-1] = feats[-1] + sam.no_mem_embed
+        return dict(vision_feats=feats, vision_pos=pos, feat_sizes=sizes)
+
+    @staticmethod
+    def _high_res(feats: List[torch.Tensor], sizes) -> List[torch.Tensor]:
+        return [
+            x.permute(1, 2, 0).reshape(x.size(1), x.size(2), *s)
+            for x, s in zip(feats[:-1], sizes[:-1])
+        ]
+
+    def decode(self,
+               pix_feat: torch.Tensor,
+               high_res: Optional[List[torch.Tensor]],
+               prompt: Optional[torch.Tensor],
+               multimask_output: bool = False) -> tuple:
+        """SAM2 prompt encoder + mask decoder with a language prompt.
+
+        The prompt is concatenated to the sparse embeddings of an empty point
+        (label -1), exactly as SAM2 pads a prompt-less call (Sa2VA scheme).
+
+        Args:
+            pix_feat (Tensor): (N, C, h, w) image (or memory-conditioned)
+                features at stride 16.
+            high_res (list[Tensor] | None): stride-4/8 features.
+            prompt (Tensor | None): (N, P, C) prompt embeddings.
+
+        Returns:
+            tuple: ``low_res_masks`` (N, 1, 4h, 4w) logits, ``ious`` (N, M),
+            ``sam_token`` (N, C), ``object_score_logits`` (N, 1).
+        """
+        sam = self.sam
+        n = pix_feat.size(0)
+        device = pix_feat.device
+        coords = torch.zeros(n, 1, 2, device=device)
+        labels = -torch.ones(n, 1, dtype=torch.int32, device=device)
+        sparse, dense = sam.sam_prompt_encoder(
+            points=(coords, labels), boxes=None, masks=None)
+        if prompt is not None:
+            sparse = torch.cat([sparse, prompt.to(sparse.dtype)], dim=1)
+        masks, ious, tokens, obj_logits = sam.sam_mask_decoder(
+            image_embeddings=pix_feat,
+            image_pe=sam.sam_prompt_encoder.get_dense_pe(),
+            sparse_prompt_embeddings=sparse,
+            dense_prompt_embeddings=dense,
+            multimask_output=multimask_output,
+            repeat_image=False,
+            high_res_features=high_res)
+        if multimask_output:
+            best = torch.argmax(ious, dim=-1)
+            idx = torch.arange(n, device=device)
+            masks = masks[idx, best].unsqueeze(1)
+            token = tokens[idx, best] if tokens.size(1) > 1 else tokens[:, 0]
+        else:
+            token = tokens[:, 0]
+        return masks, ious, token, obj_logits
+
+    def segment_frames(self, feats: dict, prompt: torch.Tensor,
+                       frame_inds: Optional[torch.Tensor] = None
+                       ) -> torch.Tensor:
+        """Per-frame decoding without memory (training, Sa2VA style).
+
+        Args:
+            feats (dict): output of :meth:`encode` for N frames.
+            prompt (Tensor): (M, P, C) prompts.
+            frame_inds (Tensor, optional): (M,) frame index of each prompt;
+                defaults to ``arange(N)`` (M == N).
+
+        Returns:
+            Tensor: (M, 1, 4h, 4w) mask logits at stride 4.
+        """
+        vf, sizes = feats['vision_feats'], feats['feat_sizes']
+        pix = vf[-1].permute(1, 2, 0).reshape(vf[-1].size(1), -1,
+                                               *sizes[-1])
+        high = self._high_res(vf, sizes)
+        if frame_inds is not None:
+            pix = pix[frame_inds]
+            high = [h[frame_inds] for h in high]
+        masks, _, _, _ = self.decode(pix, high, prompt, False)
+        return masks
+
+    @torch.no_grad()
+    def propagate(self,
+                  frames: torch.Tensor,
+                  prompt: torch.Tensor,
+                  cond_frames: Sequence[int],
+                  out_size: Sequence[int],
+                  chunk: int = 8) -> torch.Tensor:
+        """Video segmentation with SAM2's memory (``init_state`` +
+        ``add_new_*`` on the conditioning frames + ``propagate_in_video``, on
+        tensors).
+
+        The prompt is injected on ``cond_frames`` (the frames the MLLM saw);
+        every other frame is tracked from the memory bank only. Frames stay on
+        their device (CPU when offloaded) and move to the model's device one
+        chunk at a time.
+
+        Args:
+            frames (Tensor): (T, 3, H, W) normalised frames (any device).
+            prompt (Tensor): (1, P, C) prompt embeddings.
+            cond_frames (Sequence[int]): conditioning frame indices.
+            out_size (tuple): (H_out, W_out) of the returned logits.
+
+        Returns:
+            Tensor: (T, H_out, W_out) mask logits on the model device.
+        """
+        sam = self.sam
+        device = next(self.parameters()).device
+        num_frames = frames.size(0)
+        cond = sorted(set(int(i) for i in cond_frames))
+        if not cond or cond[0] < 0 or cond[-1] >= num_frames:
+            raise ValueError(f'cond_frames {cond_frames} out of range for a '
+                             f'{num_frames}-frame video.')
+        output_dict = {'cond_frame_outputs': {}, 'non_cond_frame_outputs': {}}
+        results = [None] * num_frames
+        # process frames in time order starting from the first cond frame,
+        # then the frames before it in reverse order
+        # (the conditioning frames first, each on its own, as
+        # ``add_new_*`` + ``propagate_in_video_preflight`` do)
+        order = [(t, False) for t in cond] + \
+            [(t, False) for t in range(cond[0], num_frames) if t not in cond] \
+            + [(t, True) for t in range(cond[0] - 1, -1, -1)]
+        cache: Dict[int, dict] = {}
+        for t, reverse in order:
+            if t not in cache:
+                cache.clear()
+                stop = min(num_frames, t + chunk) if not reverse else t + 1
+                start = t if not reverse else max(0, t - chunk + 1)
+                x = self.preprocess(frames[start:stop].to(device))
+                bo = sam.forward_image(x)
+                _, vf, vp, sizes = sam._prepare_backbone_features(bo)
+                for k in range(stop - start):
+                    cache[start + k] = dict(
+                        vf=[f[:, k:k + 1] for f in vf],
+                        vp=[p[:, k:k + 1] for p in vp], sizes=sizes)
+            c = cache[t]
+            is_cond = t in cond
+            pix = sam._prepare_memory_conditioned_features(
+                frame_idx=t, is_init_cond_frame=is_cond,
+                current_vision_feats=c['vf'][-1:],
+                current_vision_pos_embeds=c['vp'][-1:],
+                feat_sizes=c['sizes'][-1:], output_dict=output_dict,
+                num_frames=num_frames, track_in_reverse=reverse)
+            high = self._high_res(c['vf'], c['sizes'])
+            if is_cond:
+                low, _, token, obj = self.decode(pix, high, prompt, False)
+            else:
+                low, _, token, obj = self.decode(
+                    pix, high, None, sam.multimask_output_for_tracking)
+            if sam.pred_obj_scores:
+                low = torch.where(obj[:, :, None, None] > 0, low,
+                                  torch.full_like(low, -1024.0))
+            low = low.float()
+            high_masks = F.interpolate(
+                low, size=(sam.image_size, sam.image_size), mode='bilinear',
+                align_corners=False)
+            obj_ptr = sam.obj_ptr_proj(token)
+            if sam.pred_obj_scores:
+                lam = (obj > 0).float()
+                if sam.fixed_no_obj_ptr:
+                    obj_ptr = lam * obj_ptr
+                obj_ptr = obj_ptr + (1 - lam) * sam.no_obj_ptr
+            mem, mem_pos = sam._encode_new_memory(
+                current_vision_feats=c['vf'], feat_sizes=c['sizes'],
+                pred_masks_high_res=high_masks, object_score_logits=obj,
+                is_mask_from_pts=is_cond)
+            key = 'cond_frame_outputs' if is_cond else \
+                'non_cond_frame_outputs'
+            output_dict[key][t] = dict(
+                maskmem_features=mem, maskmem_pos_enc=mem_pos,
+                pred_masks=low, obj_ptr=obj_ptr,
+                object_score_logits=obj)
+            results[t] = F.interpolate(
+                low, size=tuple(out_size), mode='bilinear',
+                align_corners=False)[0, 0]
+        return torch.stack(results)

@@ -1,0 +1,57 @@
+"""ReVIOsASAM2: build, freezing, per-frame decoding, memory propagation."""
+import pytest
+import torch
+from reviosa_tiny import TINY_SAM2
+
+from projects.ReVIOsA.reviosa.sam2_adapter import ReVIOsASAM2
+
+
+@pytest.fixture(scope='module')
+def sam():
+    torch.manual_seed(0)
+    return ReVIOsASAM2(**TINY_SAM2)
+
+
+def test_frozen_encoder_and_decode_shapes(sam):
+    assert not any(p.requires_grad for p in sam.sam.image_encoder.parameters())
+    sam.train()
+    assert not sam.sam.image_encoder.training  # frozen part stays in eval
+    feats = sam.encode(torch.randn(3, 3, 20, 30))
+    prompt = torch.randn(2, 1, sam.hidden_dim, requires_grad=True)
+    low = sam.segment_frames(feats, prompt, torch.tensor([0, 2]))
+    s = sam.image_size // 4
+    assert low.shape == (2, 1, s, s)
+    low.sum().backward()
+    assert prompt.grad is not None and prompt.grad.abs().sum() > 0
+
+
+def test_prompt_changes_the_mask(sam):
+    sam.eval()
+    feats = sam.encode(torch.randn(1, 3, 16, 16))
+    a = sam.segment_frames(feats, torch.zeros(1, 1, sam.hidden_dim))
+    b = sam.segment_frames(feats, torch.ones(1, 1, sam.hidden_dim))
+    assert not torch.allclose(a, b)
+
+
+def test_propagate(sam):
+    sam.eval()
+    frames = torch.randn(6, 3, 16, 20)
+    prompt = torch.randn(1, 1, sam.hidden_dim)
+    out = sam.propagate(frames, prompt, cond_frames=[2, 4], out_size=(16, 20),
+                        chunk=4)
+    assert out.shape == (6, 16, 20)
+    assert torch.isfinite(out).all()
+    with pytest.raises(ValueError, match='out of range'):
+        sam.propagate(frames, prompt, [6], (16, 20))
+
+
+def test_checkpoint_round_trip(sam, tmp_path):
+    path = tmp_path / 'sam2_tiny.pt'
+    torch.save({'model': sam.sam.state_dict()}, path)
+    loaded = ReVIOsASAM2(config=TINY_SAM2['config'], checkpoint=str(path))
+    for (k, v), (_, w) in zip(sam.sam.state_dict().items(),
+                              loaded.sam.state_dict().items()):
+        assert torch.equal(v, w), k
+    torch.save({'model': {'bogus': torch.zeros(1)}}, path)
+    with pytest.raises(RuntimeError, match='does not match'):
+        ReVIOsASAM2(config=TINY_SAM2['config'], checkpoint=str(path))
