@@ -1,0 +1,4 @@
+# Tab. 8 row 1: WSRVOS w/o positive-prediction fusion (no pseudo-mask loss).
+_base_ = '../wsrvos_swin-t_roberta-b_4xb1-4x10x1-50e_ref-ytvos_test-ref-davis17.py'
+
+model = dict(fusion=None)

@@ -1,0 +1,4 @@
+# Tab. 5 row 3: vision-to-language selection only.
+_base_ = '../wsrvos_swin-t_roberta-b_4xb1-4x10x1-50e_ref-ytvos_test-ref-davis17.py'
+
+model = dict(selection=dict(l2v=False))

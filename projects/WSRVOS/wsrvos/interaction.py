@@ -1,0 +1,106 @@
+"""Bi-directional vision-language feature interaction (WSRVOS Sec. 3.3).
+
+Two cross-attention streams on the final encoder outputs (projected to D):
+- vision-language stream (Tab. 6 ``l2va``): ``F_Z`` queries ``F_V`` ->
+  ``F~_Z``;
+- language-vision stream (Tab. 6 ``v2la``): ``F_V`` queries ``F_Z`` ->
+  ``F~_V``;
+then ``F'_V = LayerNorm(FFN(F~_V) + F_V)`` and
+``F'_Z = LayerNorm(FFN(F~_Z) + F_Z)``.
+
+The video attends to the tokens of the *conditioning* expressions (training:
+all positives, as the released code; test: the input expression); every
+expression attends to its own sample's video.
+"""
+from typing import Tuple
+
+import torch.nn as nn
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from rvos_plugin.registry import MODELS
+
+
+class _FFN(nn.Sequential):
+    """Two-layer feed-forward network ``D -> ratio*D -> D``."""
+
+    def __init__(self, dim: int, ratio: int = 4, dropout: float = 0.0):
+        super().__init__(
+            nn.Linear(dim, dim * ratio), nn.GELU(), nn.Dropout(dropout),
+            nn.Linear(dim * ratio, dim), nn.Dropout(dropout))
+
+
+@MODELS.register_module()
+class WSRVOSBiDirectionalInteraction(BaseModule):
+    """Sec. 3.3 bi-directional interaction with per-direction switches.
+
+    Args:
+        dim (int): D (paper: 1024).
+        num_heads (int): Attention heads (released code: 8).
+        ffn_ratio (int): FFN expansion (released code: 4).
+        text_queries_video (bool): Tab. 6 ``l2va`` stream (F_Z queries F_V).
+        video_queries_text (bool): Tab. 6 ``v2la`` stream (F_V queries F_Z).
+        dropout (float): Attention/FFN dropout.
+    """
+
+    def __init__(self,
+                 dim: int,
+                 num_heads: int = 8,
+                 ffn_ratio: int = 4,
+                 text_queries_video: bool = True,
+                 video_queries_text: bool = True,
+                 dropout: float = 0.0,
+                 init_cfg=None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.text_queries_video = text_queries_video
+        self.video_queries_text = video_queries_text
+        if text_queries_video:
+            self.text_attn = nn.MultiheadAttention(
+                dim, num_heads, dropout=dropout, batch_first=True)
+            self.text_ffn = _FFN(dim, ffn_ratio, dropout)
+            self.text_norm = nn.LayerNorm(dim)
+        if video_queries_text:
+            self.video_attn = nn.MultiheadAttention(
+                dim, num_heads, dropout=dropout, batch_first=True)
+            self.video_ffn = _FFN(dim, ffn_ratio, dropout)
+            self.video_norm = nn.LayerNorm(dim)
+
+    def forward(self, visual: Tensor, text: Tensor, text_mask: Tensor,
+                condition: Tensor) -> Tuple[Tensor, Tensor]:
+        """Refine both modalities.
+
+        Args:
+            visual (Tensor): ``F_V`` ``(B, T*Nv, D)``.
+            text (Tensor): ``F_Z`` tokens ``(B, E, L, D)``.
+            text_mask (Tensor): Bool ``(B, E, L)``, False for padding.
+            condition (Tensor): Bool ``(B, E)`` expressions the video
+                attends to.
+
+        Returns:
+            tuple: ``F'_V`` ``(B, T*Nv, D)`` and ``F'_Z`` ``(B, E, L, D)``.
+        """
+        B, E, L, D = text.shape
+        out_visual, out_text = visual, text
+        if self.video_queries_text:
+            keys = text.reshape(B, E * L, D)
+            key_ok = (text_mask & condition[:, :, None]).reshape(B, E * L)
+            # a sample without any conditioning token attends to nothing:
+            # keep one key so softmax is defined, and zero its output.
+            has_key = key_ok.any(-1)
+            safe_ok = key_ok.clone()
+            safe_ok[~has_key, 0] = True
+            attended, _ = self.video_attn(
+                visual, keys, keys, key_padding_mask=~safe_ok,
+                need_weights=False)
+            attended = attended * has_key[:, None, None].to(attended.dtype)
+            out_visual = self.video_norm(self.video_ffn(attended) + visual)
+        if self.text_queries_video:
+            # every expression of a sample attends to that sample's video:
+            # one (E*L)-query attention per sample (no per-expression copy
+            # of the video memory).
+            queries = text.reshape(B, E * L, D)
+            attended, _ = self.text_attn(
+                queries, visual, visual, need_weights=False)
+            attended = attended.reshape(B, E, L, D)
+            out_text = self.text_norm(self.text_ffn(attended) + text)
+        return out_visual, out_text

@@ -1,0 +1,153 @@
+"""Vision-language similarity maps and their calibration (WSRVOS Sec. 3.4).
+
+``s_t = v_t F'_Z^T`` (paper: a matrix product; released code: cosine). The
+levers of WSRVOS_PITFALLS.md against the full-frame fixed point are here as
+switches: per-frame standardisation and a learnable scale/bias, and the
+"presence" calibration used by the cross-video presence contrast.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from rvos_plugin.registry import MODELS
+
+SIMILARITY_MODES = ('dot', 'cosine')
+
+
+def similarity_maps(visual: Tensor, text: Tensor, mode: str = 'dot') -> Tensor:
+    """Sec. 3.4: ``s_t = v_t F'_Z^T`` for every frame.
+
+    Args:
+        visual (Tensor): ``(B, T, Nv, D)`` refined visual tokens.
+        text (Tensor): ``(B, E, D)`` refined expression features.
+        mode (str): ``'dot'`` (the printed matrix product) or ``'cosine'``
+            (released code).
+
+    Returns:
+        Tensor: ``(B, T, Nv, E)``.
+    """
+    if mode not in SIMILARITY_MODES:
+        raise ValueError(f'mode must be one of {SIMILARITY_MODES}, '
+                         f'got {mode!r}')
+    if mode == 'cosine':
+        visual = F.normalize(visual, dim=-1)
+        text = F.normalize(text, dim=-1)
+    return visual @ text[:, None].transpose(-1, -2)
+
+
+def standardize_maps(sim: Tensor, eps: float = 1e-5) -> Tensor:
+    """Lever: standardise each map over its tokens, ``(s - mean) / std``.
+
+    Args:
+        sim (Tensor): ``(B, T, Nv, E)``.
+        eps (float): Added to the std.
+
+    Returns:
+        Tensor: Same shape, zero mean and unit std over ``Nv`` per map.
+    """
+    mean = sim.mean(2, keepdim=True)
+    std = sim.std(2, keepdim=True, unbiased=False)
+    return (sim - mean) / (std + eps)
+
+
+@MODELS.register_module()
+class WSRVOSSimilarityCalibration(BaseModule):
+    """Maps raw similarities to the logits used by every loss and at test.
+
+    Default (paper): identity. Levers: ``standardize`` per frame and
+    ``learnable_scale_bias`` (``a * s + b``, a temperature and a bias).
+
+    Args:
+        standardize (bool): Standardise each map over its tokens.
+        learnable_scale_bias (bool): Learn ``a`` and ``b``.
+        init_scale (float): Initial ``a``.
+        init_bias (float): Initial ``b``.
+    """
+
+    def __init__(self,
+                 standardize: bool = False,
+                 learnable_scale_bias: bool = False,
+                 init_scale: float = 1.0,
+                 init_bias: float = 0.0,
+                 init_cfg=None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.standardize = standardize
+        self.learnable_scale_bias = learnable_scale_bias
+        if learnable_scale_bias:
+            self.scale = nn.Parameter(torch.tensor(float(init_scale)))
+            self.bias = nn.Parameter(torch.tensor(float(init_bias)))
+
+    def forward(self, sim: Tensor) -> Tensor:
+        """Args: sim ``(B, T, Nv, E)``. Returns: calibrated, same shape."""
+        if self.standardize:
+            sim = standardize_maps(sim)
+        if self.learnable_scale_bias:
+            sim = sim * self.scale + self.bias
+        return sim
+
+
+def presence_logits(raw_sim: Tensor, scale: Tensor, bias: Tensor) -> Tensor:
+    """Lever: frame-level presence logit ``a * max_j s_j + b``.
+
+    Args:
+        raw_sim (Tensor): Raw similarity maps ``(*, Nv)``.
+        scale, bias (Tensor): Learned scalars ``a`` and ``b``.
+
+    Returns:
+        Tensor: ``(*)``.
+    """
+    return raw_sim.max(-1).values * scale + bias
+
+
+@MODELS.register_module()
+class WSRVOSPresenceHead(BaseModule):
+    """Two learned scalars shared by the presence contrast and its masks.
+
+    ``present_t = sigmoid(a * max_j s_tj + b)``; with presence pseudo-masks
+    (and presence inference) a token j is foreground when
+    ``sigmoid(a * s_tj + b) > 0.5``.
+
+    Args:
+        init_scale (float): Initial ``a``.
+        init_bias (float): Initial ``b``.
+    """
+
+    def __init__(self, init_scale: float = 1.0, init_bias: float = 0.0,
+                 init_cfg=None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.scale = nn.Parameter(torch.tensor(float(init_scale)))
+        self.bias = nn.Parameter(torch.tensor(float(init_bias)))
+
+    def frame_logits(self, raw_sim: Tensor) -> Tensor:
+        """``(*, Nv) -> (*)`` presence logits."""
+        return presence_logits(raw_sim, self.scale, self.bias)
+
+    def token_logits(self, raw_sim: Tensor) -> Tensor:
+        """``(*, Nv) -> (*, Nv)`` per-token presence logits."""
+        return raw_sim * self.scale + self.bias
+
+
+def presence_contrast_loss(present_logits: Tensor,
+                           absent_logits: Tensor) -> Tensor:
+    """Lever: BCE "present" on the own video, "absent" on a mismatched one.
+
+    Args:
+        present_logits (Tensor): ``(M,)`` presence logits of positives on
+            frames of their own video.
+        absent_logits (Tensor): ``(K,)`` logits of the same expressions on
+            frames of videos that do not contain their referent (may be
+            empty).
+
+    Returns:
+        Tensor: Scalar, mean of the two BCE terms (the absent term is
+        omitted when there is no such pair in the batch).
+    """
+    loss = F.binary_cross_entropy_with_logits(
+        present_logits.float(), torch.ones_like(present_logits.float()))
+    if absent_logits.numel() > 0:
+        loss = 0.5 * (loss + F.binary_cross_entropy_with_logits(
+            absent_logits.float(),
+            torch.zeros_like(absent_logits.float())))
+    return loss

@@ -1,0 +1,168 @@
+"""Every WSRVOS equation on a hand-computed case."""
+import math
+
+import pytest
+import torch
+
+from projects.WSRVOS.wsrvos.pseudo_mask import (
+    WSRVOSPositivePredictionFusion, fuse_positive_predictions)
+from projects.WSRVOS.wsrvos.similarity import (presence_contrast_loss,
+                                               similarity_maps,
+                                               standardize_maps)
+from rvos_plugin.models.heads.mil_expression_head import (
+    clamped_score_bce_loss, expression_classification_loss,
+    frame_expression_scores, masked_softmax, proposal_features,
+    proposal_masks)
+from rvos_plugin.models.losses.pseudo_mask_losses import (
+    dice_loss, pseudo_mask_segmentation_loss, sigmoid_focal_loss)
+from rvos_plugin.models.losses.temporal_ranking_loss import (
+    WSRVOSTemporalRankingLoss, pairwise_segment_consistency_loss, soft_iou,
+    temporal_segment_ranking_loss)
+
+
+def test_proposals_and_features_sec34():
+    # 3 tokens, 2 expressions; sigmoid(0)=0.5>0.4, sigmoid(-1)=0.27<0.4
+    s = torch.tensor([[0., -1.], [-1., -1.], [2., -3.]])
+    m = proposal_masks(s, 0.4)
+    assert m.tolist() == [[1, 0], [0, 0], [1, 0]]
+    v = torch.tensor([[1., 2.], [5., 5.], [3., 4.]])
+    R = proposal_features(v, m)
+    # r_0 = mean of tokens 0 and 2; r_1 has no activated token -> zeros
+    assert R.tolist() == [[2., 3.], [0., 0.]]
+    assert torch.isfinite(R).all()
+
+
+def test_eq2_frame_expression_scores():
+    u_cls = torch.tensor([[0.5, 0.5], [0.25, 0.75]])
+    u_smt = torch.tensor([[0.2, 0.6], [0.8, 0.4]])
+    y = frame_expression_scores(u_cls, u_smt)
+    # y_0 = .5*.2 + .25*.8 = .3 ; y_1 = .5*.6 + .75*.4 = .6
+    assert torch.allclose(y, torch.tensor([0.3, 0.6]))
+
+
+def test_masked_softmax_row_and_column():
+    scores = torch.tensor([[0., 0., 5.], [math.log(3), 0., 5.]])
+    mask = torch.tensor([[True, True, False], [True, True, False]])
+    row = masked_softmax(scores, mask, dim=-1)
+    assert torch.allclose(row[1], torch.tensor([0.75, 0.25, 0.]))
+    col = masked_softmax(scores, mask, dim=-2)
+    assert torch.allclose(col[:, 0], torch.tensor([0.25, 0.75]))
+    assert torch.equal(col[:, 2], torch.zeros(2))  # fully masked: 0, no NaN
+
+
+def test_eq3_printed_bce():
+    y = torch.tensor([[0.0, 1.0]])
+    g = torch.tensor([[1.0, 0.0]])
+    loss = expression_classification_loss(y, g)
+    # -(log sigmoid(0) + log(1 - sigmoid(1))) / 2 = (log2 + log(1+e)) / 2
+    expected = (math.log(2) + math.log(1 + math.e)) / 2
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+    # padded slot excluded
+    valid = torch.tensor([[True, False]])
+    assert expression_classification_loss(y, g, valid).item() == \
+        pytest.approx(math.log(2), rel=1e-6)
+
+
+def test_eq3_released_code_bce_on_clamped_y():
+    y = torch.tensor([[[0.2, 0.5], [0.6, 0.1]]])  # (B=1, T=2, E=2)
+    g = torch.tensor([[1.0, 0.0]])
+    loss = clamped_score_bce_loss(y, g)
+    # frame means: .4 and .3 -> (-log .4 - log .7) / 2
+    expected = (-math.log(0.4) - math.log(0.7)) / 2
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_eq4_fusion_and_binarisation():
+    s = torch.tensor([[[1., -1.], [3., -3.]]])  # (1, P=2, N=2)
+    c = torch.tensor([[1.0, 3.0]])
+    fused = fuse_positive_predictions(s, c)
+    # (1*1 + 3*3)/4 = 2.5 ; (-1 - 9)/4 = -2.5
+    assert torch.allclose(fused, torch.tensor([[2.5, -2.5]]))
+    fusion = WSRVOSPositivePredictionFusion(threshold=0.4)
+    m = fusion(s[:, None], c, torch.ones(1, 2, dtype=torch.bool))
+    assert m.tolist() == [[[1.0, 0.0]]]
+
+
+def test_ppf_single_uses_one_positive():
+    s = torch.tensor([[[[5., 5.], [-5., -5.]]]])  # (1, 1, P=2, N=2)
+    fusion = WSRVOSPositivePredictionFusion(mode='single')
+    seen = set()
+    for seed in range(20):
+        torch.manual_seed(seed)
+        m = fusion(s, torch.ones(1, 2), torch.ones(1, 2, dtype=torch.bool))
+        seen.add(tuple(m.flatten().tolist()))
+    # a single positive map (all on or all off), never their average (0)
+    assert seen == {(1.0, 1.0), (0.0, 0.0)}
+
+
+def test_eq5_focal_dice():
+    x = torch.tensor([0.0])
+    # p = .5, target 1: alpha * (1-.5)^2 * log 2
+    assert sigmoid_focal_loss(x, torch.tensor([1.0])).item() == \
+        pytest.approx(0.25 * 0.25 * math.log(2), rel=1e-6)
+    assert sigmoid_focal_loss(x, torch.tensor([0.0])).item() == \
+        pytest.approx(0.75 * 0.25 * math.log(2), rel=1e-6)
+    logits = torch.tensor([[0.0, 0.0]])
+    target = torch.tensor([[1.0, 0.0]])
+    # p = (.5, .5): 1 - (2*.5 + 1)/(1 + 1 + 1) = 1/3
+    assert dice_loss(logits, target).item() == pytest.approx(1 / 3)
+    # Eq. (5) with P=1: mean focal + dice
+    total = pseudo_mask_segmentation_loss(logits[:, None], target)
+    expected = (0.25 + 0.75) * 0.25 * math.log(2) / 2 + 1 / 3
+    assert total.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_eq6_temporal_ranking_hand_case():
+    # frames as 4-token masks: m1 overlaps m3 more than m2 -> violation
+    m = torch.tensor([[1., 1., 0., 0.],
+                      [0., 1., 1., 0.],
+                      [1., 1., 0., 0.]])
+    assert soft_iou(m[0], m[1]).item() == pytest.approx(1 / 3, abs=1e-5)
+    # only triplet (0,1,2): relu(IoU(0,2) - IoU(0,1) - .1) = 1 - 1/3 - .1
+    loss = temporal_segment_ranking_loss(m, 0.1)
+    assert loss.item() == pytest.approx(1 - 1 / 3 - 0.1, abs=1e-5)
+    # correctly ordered (decreasing overlap) -> 0
+    ok = torch.tensor([[1., 1., 1., 0.], [1., 1., 0., 0.], [1., 0., 0., 0.]])
+    assert temporal_segment_ranking_loss(ok, 0.1).item() == 0.0
+    # epsilon tolerates small violations
+    assert temporal_segment_ranking_loss(m, 1.0).item() == 0.0
+    # T < 3: no triplet
+    assert temporal_segment_ranking_loss(m[:2]).item() == 0.0
+
+
+def test_psc_variant_tab_s3():
+    m = torch.tensor([[1., 1., 0., 0.], [0., 1., 1., 0.], [0., 1., 1., 0.]])
+    # (1 - 1/3) + (1 - 1)
+    assert pairwise_segment_consistency_loss(m).item() == \
+        pytest.approx(2 / 3, abs=1e-5)
+    loss = WSRVOSTemporalRankingLoss(mode='psc', loss_weight=2.)
+    assert loss(m[None]).item() == pytest.approx(4 / 3, abs=1e-5)
+    with pytest.raises(ValueError, match='tsr'):
+        WSRVOSTemporalRankingLoss(mode='bad')
+
+
+def test_eq7_weights_in_model_defaults():
+    from rvos_plugin.models.losses.pseudo_mask_losses import \
+        WSRVOSPseudoMaskLoss
+    assert WSRVOSPseudoMaskLoss().loss_weight == 2.0  # lambda_1
+    assert WSRVOSTemporalRankingLoss().loss_weight == 1.0  # lambda_2
+    assert WSRVOSTemporalRankingLoss().epsilon == 0.1
+
+
+def test_similarity_maps_dot_and_cosine():
+    v = torch.tensor([[[[1., 0.], [3., 4.]]]])  # (1,1,2,2)
+    z = torch.tensor([[[2., 0.]]])  # (1,1,2)
+    assert similarity_maps(v, z, 'dot').flatten().tolist() == [2., 6.]
+    cos = similarity_maps(v, z, 'cosine').flatten()
+    assert torch.allclose(cos, torch.tensor([1., 0.6]))
+    std = standardize_maps(torch.tensor([[[[1.], [3.]]]]))
+    assert torch.allclose(std.flatten(), torch.tensor([-1., 1.]), atol=1e-4)
+
+
+def test_presence_contrast():
+    present = torch.tensor([0.0])
+    absent = torch.tensor([0.0])
+    assert presence_contrast_loss(present, absent).item() == \
+        pytest.approx(math.log(2))
+    assert presence_contrast_loss(
+        torch.tensor([100.0]), torch.zeros(0)).item() == pytest.approx(0.0)
