@@ -177,3 +177,18 @@ def demo_rvos_batch(batch_size: int = 2,
                 num_video_frames=num_frames))
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
+
+
+def load_tool_module(folder: str, name: str):
+    """Import ``tools/<folder>/<name>.py`` of this repository (tools/ is not a
+    package), e.g. ``load_tool_module('analysis_tools', 'eval_masks')``."""
+    import importlib
+    import sys
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    path = osp.join(repo, 'tools', folder)
+    if not osp.isdir(path):
+        raise FileNotFoundError(f'{path} not found: load_tool_module needs '
+                                'a source checkout of rvos_plugin.')
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    return importlib.import_module(name)

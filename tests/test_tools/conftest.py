@@ -1,6 +1,5 @@
 """A tiny synthetic split (real generator) shared by the tool tests."""
 import os.path as osp
-import sys
 
 import pytest
 
@@ -17,12 +16,3 @@ def tiny_synthetic(tmp_path_factory):
                             size=64, min_frames=6, max_frames=6,
                             write_mp4=False)
     return osp.join(str(root), 'train')
-
-
-def tool_module(folder, name):
-    """Import ``tools/<folder>/<name>.py`` (tools/ is not a package)."""
-    path = osp.join(REPO, 'tools', folder)
-    if path not in sys.path:
-        sys.path.insert(0, path)
-    import importlib
-    return importlib.import_module(name)

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import tool_module
+from rvos_plugin.testing import load_tool_module as tool_module
 from pycocotools import mask as mask_utils
 
 from rvos_plugin.evaluation.functional import davis_reference as ref

@@ -4,7 +4,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from conftest import tool_module
+from rvos_plugin.testing import load_tool_module as tool_module
 
 from rvos_plugin.apis import expression_augmentation as crea
 from rvos_plugin.apis.llm.synthetic_oracle import (OracleAttributeScorer,
