@@ -10,7 +10,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 MODEL=${1:-baseline}
 case "$MODEL" in
-  baseline) CONFIG=configs/baseline/rvos-baseline_effnet-lite0_minilm-l6_1xb4-4x2x1-3e_synthetic.py ;;
+  baseline) CONFIG=configs/baseline/rvos-baseline_effnet-lite0_minilm-l6_1xb4-4x2x1-2e_synthetic.py ;;
   wsrvos)   CONFIG=configs/wsrvos/wsrvos_effnet-lite0_minilm-l6_cpu_synthetic.py ;;
   reviosa)  CONFIG=configs/reviosa/reviosa_tiny-internvl_tiny-sam2_cpu_synthetic.py ;;
   *) echo "unknown model '$MODEL' (choose baseline, wsrvos or reviosa)"; exit 2 ;;
@@ -23,17 +23,19 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 WORK=work_dirs/quickstart/$MODEL
 DATA=${DATA:-data/synthetic_rvos}
 
-echo "[quickstart] generating the synthetic set in $DATA (skipped when already complete)"
+echo "[quickstart] $(date +%T) generating the synthetic set in $DATA (skipped when already complete)"
 "$PY" tools/dataset_converters/make_synthetic_rvos.py --out "$DATA"
 
-echo "[quickstart] training $CONFIG"
+echo "[quickstart] $(date +%T) training $CONFIG"
 rm -rf "$WORK"
 train_start=$(date +%s)
-"$PY" tools/train.py "$CONFIG" --work-dir "$WORK" --cfg-options "train_dataloader.dataset.data_root=$DATA" "val_dataloader.dataset.data_root=$DATA" "test_dataloader.dataset.data_root=$DATA"
+# validation runs once, below, next to the trivial predictors (not also during training)
+"$PY" tools/train.py "$CONFIG" --work-dir "$WORK" --cfg-options "train_dataloader.dataset.data_root=$DATA" \
+    "val_dataloader.dataset.data_root=$DATA" "test_dataloader.dataset.data_root=$DATA" train_cfg.val_interval=100000
 train_min=$(python3 -c "print(($(date +%s) - $train_start) / 60)")
 CKPT=$(cat "$WORK/last_checkpoint")
 
-echo "[quickstart] evaluating $CKPT and the trivial predictors"
+echo "[quickstart] $(date +%T) evaluating $CKPT and the trivial predictors"
 "$PY" tools/analysis_tools/evaluate_with_baselines.py "$CONFIG" "$CKPT" --work-dir "$WORK" \
     --out "$WORK/summary.json" --minutes "$train_min" \
     --cfg-options "test_dataloader.dataset.data_root=$DATA" > "$WORK/evaluate.log" 2>&1 \
