@@ -35,7 +35,8 @@ wsrvos_test_pipeline = [
     dict(type='RVOSFrameSample', test_mode=True),
     dict(type='LoadRVOSFrames'),
     dict(type='RVOSResize', short_side=short_side, max_size=max_size),
-    dict(type='LoadRVOSMasks'),  # GT at original size, for the metric only
+    # GT at original size, for the metric only; DAVIS void = 255
+    dict(type='LoadRVOSFileMasks', void_value=255),
     dict(type='PackRVOSInputs'),
 ]
 train_dataloader = dict(
@@ -48,12 +49,14 @@ val_dataloader = dict(
     dataset=dict(
         _delete_=True,
         type='RVOSRefDAVIS17Dataset',
-        data_root='data/ref-davis17',
+        data_root='data/ref-davis',  # as configs/_base_/datasets/ref-davis17.py
         split='valid',
         test_mode=True,
         pipeline=wsrvos_test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(_delete_=True, type='RVOSJFMetric')
+# Ref-DAVIS17 protocol (ReferFormer): DAVIS unsupervised J&F with Hungarian
+# id matching, per annotator set, mean of the 4 sets.
+val_evaluator = dict(_delete_=True, type='RVOSRefDAVISMetric', merge_overlaps=True)
 test_evaluator = val_evaluator
 
 # schedule, Sec. 4.2: AdamW, lr 1e-4, weight decay 5e-4, 50 epochs
