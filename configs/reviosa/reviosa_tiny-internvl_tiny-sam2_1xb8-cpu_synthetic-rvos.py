@@ -48,7 +48,14 @@ model = dict(
                       mem_dim=32, embed_dim=16, num_maskmem=3)),
         checkpoint=None,
         allow_random_init=True,       # CPU toy run: no SAM2 weights
-        freeze_image_encoder=False),  # random encoder: let it learn
+        # CPU-scale deviations (docs/decisions/reviosa.md, "CPU config"):
+        # a frozen ImageNet EfficientNet-Lite0 replaces the random tiny
+        # Hiera (projected to the decoder width by trainable 1x1 convs) ...
+        image_encoder='efficientnet_lite0',
+        # ... and the seg-token prompt also FiLM-modulates the image
+        # embedding, so the small random decoder cannot ignore it.
+        dense_prompt='film',
+        freeze_image_encoder=True),   # only used by image_encoder='hiera'
     actor_token='[SEG_ACT]',
     target_token='[SEG_TAR]',
     token_mode='joint',
@@ -75,7 +82,7 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='ReVIOsAActorTargetMetric')
 test_evaluator = val_evaluator
 
-max_epochs = 2  # ~15 min on 2 shared CPU cores (batch 8, ~1.5 s/iter)
+max_epochs = 1  # 332 iters: ~7 min on 2 idle cores (1.2 s/iter, batch 8)
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
                  val_interval=max_epochs)
 val_cfg = dict(type='ValLoop')

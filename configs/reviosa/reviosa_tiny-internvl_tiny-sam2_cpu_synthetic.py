@@ -1,0 +1,16 @@
+# ReVIOsA quickstart config (`bash tools/quickstart.sh reviosa`): the CPU
+# config (tiny random InternVL + tiny SAM2 decoder on a frozen pretrained
+# EfficientNet-Lite0, FiLM dense prompt) on the synthetic interaction set.
+# Budget: <= 15 min of training on 2 idle cores (benchmarks/reviosa_results.md).
+_base_ = './reviosa_tiny-internvl_tiny-sam2_1xb8-cpu_synthetic-rvos.py'
+
+# Two metrics with disjoint keys: RVOSJFMetric gives the top-level J / F /
+# J&F (actor masks, every expression) that tools/quickstart.sh prints; the
+# prefixed ReVIOsAActorTargetMetric gives Referring / Actor-Target / Overall
+# (summary.json keys `Referring/J&F`, `Actor-Target/J&F`, `Overall/J&F`, ...
+# once tools/analysis_tools/evaluate_with_baselines.py strips the prefix).
+val_evaluator = [
+    dict(type='RVOSJFMetric'),
+    dict(type='ReVIOsAActorTargetMetric', prefix='reviosa'),
+]
+test_evaluator = val_evaluator
