@@ -9,9 +9,21 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 MODEL=${1:-baseline}
+prepare() { :; }  # model-specific preparation after the data step
 case "$MODEL" in
   baseline) CONFIG=configs/baseline/rvos-baseline_effnet-lite0_minilm-l6_1xb4-4x2x1-2e_synthetic.py ;;
-  wsrvos)   CONFIG=configs/wsrvos/wsrvos_effnet-lite0_minilm-l6_cpu_synthetic.py ;;
+  wsrvos)   CONFIG=configs/wsrvos/wsrvos_effnet-lite0_minilm-l6_cpu_synthetic.py
+            # text-only supervision: the oracle CREA expressions (~1 min; the
+            # config's expression_file; skipped when already present)
+            prepare() {
+              local out=work_dirs/wsrvos_crea/synthetic_train.json
+              if [ ! -s "$out" ]; then
+                echo "[quickstart] $(date +%T) generating the WSRVOS expressions in $out"
+                mkdir -p "$(dirname "$out")"
+                "$PY" tools/expression_generation/generate_expressions.py "$DATA/train" \
+                    --backend oracle --key-prefix synthetic --out "$out" --no-progress
+              fi
+            } ;;
   reviosa)  CONFIG=configs/reviosa/reviosa_tiny-internvl_tiny-sam2_cpu_synthetic.py ;;
   *) echo "unknown model '$MODEL' (choose baseline, wsrvos or reviosa)"; exit 2 ;;
 esac
@@ -25,6 +37,8 @@ DATA=${DATA:-data/synthetic_rvos}
 
 echo "[quickstart] $(date +%T) generating the synthetic set in $DATA (skipped when already complete)"
 "$PY" tools/dataset_converters/make_synthetic_rvos.py --out "$DATA"
+
+prepare
 
 echo "[quickstart] $(date +%T) training $CONFIG"
 rm -rf "$WORK"

@@ -74,3 +74,76 @@ class LoadWSRVOSExpressions(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(ann_file={self.ann_file!r}, '
                 f'prefix={self.prefix!r})')
+
+
+@TRANSFORMS.register_module()
+class LoadWSRVOSObjectAttributes(BaseTransform):
+    """Attach the text attributes of a video's objects (no masks, no boxes).
+
+    Used only to decide which *other* videos of a batch cannot contain the
+    referent of an expression (the "absent" side of the presence contrast,
+    WSRVOS_PITFALLS.md). Reads ``objects.json`` of the synthetic set
+    (``{"videos": {video_id: {"objects": [{"colour", "shape", "size",
+    "motion", ...}]}}}``) and keeps the attribute words only.
+
+    Required Keys:
+        - video_id
+
+    Added Keys:
+        - object_attributes (list[dict[str, str]]): one dict per object with
+          the keys of ``attribute_keys``.
+        - object_vocabulary (dict[str, list[str]]): every value of each key
+          in the file (a word of the vocabulary that no object of a video
+          has is evidence that the referent is absent from it).
+
+    List ``object_attributes`` and ``object_vocabulary`` in
+    ``PackRVOSInputs(algorithm_keys=...)``.
+
+    Args:
+        objects_file (str): Path of ``objects.json``.
+        attribute_keys (tuple[str]): Attribute words to keep.
+    """
+
+    def __init__(self,
+                 objects_file: str,
+                 attribute_keys=('colour', 'shape', 'size', 'motion')) -> None:
+        if not osp.isfile(objects_file):
+            raise FileNotFoundError(
+                f'objects file not found: {objects_file!r}. It is written by '
+                'tools/dataset_converters/make_synthetic_rvos.py next to '
+                'meta_expressions.json; regenerate the set or fix the path.')
+        self.objects_file = objects_file
+        self.attribute_keys = tuple(attribute_keys)
+        with open(objects_file) as f:
+            table = json.load(f)
+        if 'videos' not in table:
+            raise KeyError(f'{objects_file!r} has no top-level "videos" key')
+        self.table = table['videos']
+        vocab = {a: set() for a in self.attribute_keys}
+        for video in self.table.values():
+            for obj in video.get('objects', []):
+                for a in self.attribute_keys:
+                    if a in obj:
+                        vocab[a].add(str(obj[a]))
+        self.vocabulary = {a: sorted(v) for a, v in vocab.items()}
+
+    def transform(self, results: dict) -> dict:
+        vid = results['video_id']
+        if vid not in self.table:
+            raise KeyError(f'video {vid!r} is missing from '
+                           f'{self.objects_file}; regenerate the objects file '
+                           'for this split.')
+        attrs = []
+        for k, obj in enumerate(self.table[vid].get('objects', [])):
+            missing = [a for a in self.attribute_keys if a not in obj]
+            if missing:
+                raise KeyError(f'{self.objects_file}: object {k} of video '
+                               f'{vid!r} has no {missing}')
+            attrs.append({a: str(obj[a]) for a in self.attribute_keys})
+        results['object_attributes'] = attrs
+        results['object_vocabulary'] = self.vocabulary
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}('
+                f'objects_file={self.objects_file!r})')

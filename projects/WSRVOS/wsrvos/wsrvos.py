@@ -32,7 +32,51 @@ from .similarity import presence_contrast_loss, similarity_maps
 
 #: metainfo keys the loss path may read (nothing else, never ``gt_*``).
 TRAIN_META_KEYS = ('video_id', 'exp_id', 'expression', 'positive_texts',
-                   'positive_confidences', 'negative_texts')
+                   'positive_confidences', 'negative_texts',
+                   'object_attributes', 'object_vocabulary')
+
+#: attribute keys whose words decide an "absent" pair (appearance words; a
+#: motion-only expression is never declared absent: conservative).
+APPEARANCE_KEYS = ('colour', 'shape', 'size')
+
+
+def expression_may_refer_to(expression: str,
+                            objects: List[dict],
+                            vocabulary: Optional[Dict[str, list]] = None
+                            ) -> bool:
+    """Whether a video whose objects have these attributes may contain the
+    referent of ``expression`` (text/attribute words only, never masks).
+
+    Lever of the presence contrast (WSRVOS_PITFALLS.md). An object is
+    compatible when, for every appearance key the expression mentions a value
+    of (``vocabulary[key]``: all values of the dataset), the object's value is
+    among the mentioned ones. Conservative: ``True`` when the expression
+    mentions no appearance word.
+
+    Args:
+        expression (str): The original expression.
+        objects (list[dict]): ``object_attributes`` of the other video.
+        vocabulary (dict[str, list], optional): All values of each key in the
+            dataset (``object_vocabulary``). ``None``: only the values of
+            ``objects`` (then an attribute the video lacks is not evidence).
+
+    Returns:
+        bool: ``False`` only when no object of the video can be the referent.
+    """
+    words = set(_normalise_text(expression).replace(',', ' ').split())
+    said = {}
+    for key in APPEARANCE_KEYS:
+        if vocabulary is not None:
+            vocab = {str(v).lower() for v in vocabulary.get(key, [])}
+        else:
+            vocab = {str(o[key]).lower() for o in objects if key in o}
+        if words & vocab:
+            said[key] = words & vocab
+    if not said:
+        return True
+    return any(
+        all(str(obj.get(k, '')).lower() in v for k, v in said.items())
+        for obj in objects)
 
 
 def _normalise_text(text: str) -> str:
@@ -81,6 +125,11 @@ class WSRVOS(BaseModel):
             0.5 in the released code.
         test_mode_presence (bool): Lever: predict tokens with positive
             presence logit instead of ``sigmoid(s) > test_threshold``.
+        condition_on (str): What the video is conditioned on in training
+            (selection top-K_V and the video's attention in the
+            interaction): ``'positives'`` (released code) or ``'original'``
+            (lever: the input expression, exactly as at test; it is then
+            encoded as one extra slot outside the MIL/fusion slots).
         warmup_iters (int): Tab. S4: only L_cls for the first iterations
             (0 = no warm-up, the paper default).
         num_vision_blocks (int, optional): Run only the first blocks of the
@@ -114,6 +163,7 @@ class WSRVOS(BaseModel):
                  pseudo_mask_from_presence: bool = False,
                  test_threshold: float = 0.4,
                  test_mode_presence: bool = False,
+                 condition_on: str = 'positives',
                  warmup_iters: int = 0,
                  num_vision_blocks: Optional[int] = None,
                  negative_bank_size: int = 256,
@@ -127,6 +177,10 @@ class WSRVOS(BaseModel):
         if negative_source not in ('generated', 'other_samples'):
             raise ValueError("negative_source must be 'generated' or "
                              f"'other_samples', got {negative_source!r}")
+        if condition_on not in ('positives', 'original'):
+            raise ValueError("condition_on must be 'positives' or "
+                             f"'original', got {condition_on!r}")
+        self.condition_on = condition_on
         if presence_contrast is not None and not presence_contrast.get(
                 'enable', True):
             presence_contrast = None
@@ -205,6 +259,11 @@ class WSRVOS(BaseModel):
             pc = dict(presence_contrast)
             pc.pop('enable', None)
             self.presence_weight = pc.pop('loss_weight', 1.0)
+            self.absent_forward = pc.pop('absent_forward', 'reuse')
+            if self.absent_forward not in ('reuse', 'recompute'):
+                raise ValueError("presence_contrast.absent_forward must be "
+                                 "'reuse' or 'recompute', got "
+                                 f'{self.absent_forward!r}')
             self.presence_head = MODELS.build(
                 dict(type='WSRVOSPresenceHead', **pc))
         self.register_buffer('_iter', torch.zeros((), dtype=torch.long),
@@ -451,8 +510,12 @@ class WSRVOS(BaseModel):
         """
         self._check_inputs(inputs)
         slots = self.build_expression_slots(data_samples)
-        feats = self.forward_features(inputs, slots['texts'],
-                                      slots['positive'])
+        if self.condition_on == 'original':
+            feats = self._features_conditioned_on_original(
+                inputs, slots, data_samples)
+        else:
+            feats = self.forward_features(inputs, slots['texts'],
+                                          slots['positive'])
         sim, raw = feats['sim'], feats['raw_sim']
         B, T, Nv, E = sim.shape
         losses = {}
@@ -489,18 +552,49 @@ class WSRVOS(BaseModel):
             losses['loss_tmp'] = zero if warm else tmp
         if self.presence_head is not None:
             losses['loss_presence'] = self.presence_weight * \
-                self._presence_loss(feats, slots, data_samples, pos_raw)
+                self._presence_loss(feats, slots, data_samples, pos_raw,
+                                    inputs)
         return losses
+
+    def _features_conditioned_on_original(self, inputs: Tensor, slots,
+                                          data_samples) -> dict:
+        """Lever ``condition_on='original'``: one extra slot holding the
+        input expression conditions the video (as at test); it is split off
+        into ``orig_raw`` ``(B, T, Nv)`` so the MIL/fusion slots are
+        unchanged."""
+        texts = [row + [self._check_text(s.metainfo['expression'],
+                                         str(s.metainfo.get('video_id')))]
+                 for row, s in zip(slots['texts'], data_samples)]
+        B, E = slots['positive'].shape
+        cond = torch.zeros(B, E + 1, dtype=torch.bool, device=inputs.device)
+        cond[:, -1] = True
+        feats = self.forward_features(inputs, texts, cond)
+        out = dict(visual=feats['visual'], grid=feats['grid'])
+        out['orig_raw'] = feats['raw_sim'][..., -1]
+        out['orig_text'] = feats['text'][:, -1]
+        for k in ('text', 'text_cls'):
+            out[k] = feats[k][:, :E]
+        for k in ('raw_sim', 'sim'):
+            out[k] = feats[k][..., :E]
+        return out
 
     def _mismatched_pairs(self, data_samples) -> List[Tuple[int, int]]:
         """(expression sample i, video sample j) pairs whose video j does not
-        contain the referent of i, decided from text annotations only."""
+        contain the referent of i, decided from text annotations only: the
+        objects' attribute words (``object_attributes``) when the samples
+        carry them, else the other sample's expression texts."""
         pairs = []
         for i, si in enumerate(data_samples):
             expr = _normalise_text(si.metainfo['expression'])
             for j, sj in enumerate(data_samples):
                 if i == j or sj.metainfo.get('video_id') == \
                         si.metainfo.get('video_id'):
+                    continue
+                if 'object_attributes' in sj.metainfo:
+                    if not expression_may_refer_to(
+                            expr, sj.metainfo['object_attributes'],
+                            sj.metainfo.get('object_vocabulary')):
+                        pairs.append((i, j))
                     continue
                 texts_j = [sj.metainfo['expression']] + list(
                     sj.metainfo.get('positive_texts', []))
@@ -510,9 +604,12 @@ class WSRVOS(BaseModel):
                 pairs.append((i, j))
         return pairs
 
-    def _presence_loss(self, feats, slots, data_samples,
-                       pos_raw: Tensor) -> Tensor:
+    def _presence_loss(self, feats, slots, data_samples, pos_raw: Tensor,
+                       inputs: Tensor) -> Tensor:
         """Lever: cross-video presence contrast (WSRVOS_PITFALLS.md)."""
+        if self.absent_forward == 'recompute':
+            return self._presence_loss_recompute(feats, slots, data_samples,
+                                                 pos_raw, inputs)
         present = self.presence_head.frame_logits(pos_raw)  # (B, T, P)
         absent = []
         for i, j in self._mismatched_pairs(data_samples):
@@ -524,6 +621,52 @@ class WSRVOS(BaseModel):
         absent = torch.cat([a.flatten() for a in absent]) if absent else \
             present.new_zeros(0)
         return presence_contrast_loss(present.flatten(), absent)
+
+    def _presence_loss_recompute(self, feats, slots, data_samples,
+                                 pos_raw: Tensor, inputs: Tensor) -> Tensor:
+        """Presence contrast with a real forward of each "absent" pair.
+
+        Per frame, the max raw similarity of the original expression and its
+        positives is labelled "present" on its own video and "absent" on one
+        mismatched video j of the batch, where j is encoded *conditioned on
+        expression i* (the test-time computation), so the text features
+        never carry the other video's content.
+
+        Args:
+            feats (dict): ``forward_features`` output (``orig_raw`` when
+                ``condition_on='original'``).
+            slots (dict): ``build_expression_slots`` output.
+            data_samples (list): The batch.
+            pos_raw (Tensor): Raw positive maps ``(B, T, P, Nv)``.
+            inputs (Tensor): The batch's frames ``(B, T, 3, H, W)``.
+
+        Returns:
+            Tensor: Scalar loss.
+        """
+        present = pos_raw
+        if 'orig_raw' in feats:
+            present = torch.cat([feats['orig_raw'][:, :, None], pos_raw], 2)
+        present = self.presence_head.frame_logits(present)  # (B, T, 1+P)
+        partners = {}
+        for i, j in self._mismatched_pairs(data_samples):
+            partners.setdefault(i, []).append(j)
+        if not partners:
+            return presence_contrast_loss(present.flatten(),
+                                          present.new_zeros(0))
+        rows = sorted(partners)
+        cols = [random.choice(partners[i]) for i in rows]
+        texts = []
+        for i in rows:
+            pos = [slots['texts'][i][k] for k in slots['pos_index'][i]]
+            texts.append([data_samples[i].metainfo['expression']] + pos)
+        frames = inputs[cols]
+        cond = torch.zeros(len(rows), len(texts[0]), dtype=torch.bool,
+                           device=present.device)
+        cond[:, 0] = True
+        other = self.forward_features(frames, texts, cond)['raw_sim']
+        absent = self.presence_head.frame_logits(
+            other.permute(0, 1, 3, 2))  # (K, T, 1+P)
+        return presence_contrast_loss(present.flatten(), absent.flatten())
 
     def predict(self, inputs: Tensor, data_samples) -> list:
         """Sec. 3.7: threshold the input expression's map at ``ori_shape``.
