@@ -88,17 +88,42 @@ class WSRVOSSimilarityCalibration(BaseModule):
         return sim
 
 
-def presence_logits(raw_sim: Tensor, scale: Tensor, bias: Tensor) -> Tensor:
-    """Lever: frame-level presence logit ``a * max_j s_j + b``.
+def topk_mean(raw_sim: Tensor, k: int) -> Tensor:
+    """Lever: mean of the ``k`` largest similarities of each map.
+
+    With ``k = 1`` this is the max. A MIL bag score from the max only pushes
+    the single best token of the referent up, so the learned map covers a
+    point; the mean of the top ``k`` (``k`` ~ the referent's size in tokens)
+    pushes the referent's extent up (WSRVOS_PITFALLS.md: "the mask extent is
+    what holds J&F down").
 
     Args:
-        raw_sim (Tensor): Raw similarity maps ``(*, Nv)``.
-        scale, bias (Tensor): Learned scalars ``a`` and ``b``.
+        raw_sim (Tensor): ``(*, Nv)``.
+        k (int): Tokens averaged (clipped to ``Nv``).
 
     Returns:
         Tensor: ``(*)``.
     """
-    return raw_sim.max(-1).values * scale + bias
+    if k < 1:
+        raise ValueError(f'k must be >= 1, got {k}')
+    k = min(k, raw_sim.shape[-1])
+    return raw_sim.topk(k, dim=-1).values.mean(-1)
+
+
+def presence_logits(raw_sim: Tensor, scale: Tensor, bias: Tensor,
+                    topk: int = 1) -> Tensor:
+    """Lever: frame-level presence logit ``a * pool_j s_j + b``.
+
+    Args:
+        raw_sim (Tensor): Raw similarity maps ``(*, Nv)``.
+        scale, bias (Tensor): Learned scalars ``a`` and ``b``.
+        topk (int): Pooling over tokens: 1 = the max (WSRVOS_PITFALLS.md),
+            k > 1 = the mean of the k largest (:func:`topk_mean`).
+
+    Returns:
+        Tensor: ``(*)``.
+    """
+    return topk_mean(raw_sim, topk) * scale + bias
 
 
 @MODELS.register_module()
@@ -112,17 +137,22 @@ class WSRVOSPresenceHead(BaseModule):
     Args:
         init_scale (float): Initial ``a``.
         init_bias (float): Initial ``b``.
+        topk (int): Frame pooling over tokens: 1 = max (default), k > 1 =
+            mean of the k largest similarities (extent lever).
     """
 
     def __init__(self, init_scale: float = 1.0, init_bias: float = 0.0,
-                 init_cfg=None) -> None:
+                 topk: int = 1, init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if topk < 1:
+            raise ValueError(f'topk must be >= 1, got {topk}')
+        self.topk = topk
         self.scale = nn.Parameter(torch.tensor(float(init_scale)))
         self.bias = nn.Parameter(torch.tensor(float(init_bias)))
 
     def frame_logits(self, raw_sim: Tensor) -> Tensor:
         """``(*, Nv) -> (*)`` presence logits."""
-        return presence_logits(raw_sim, self.scale, self.bias)
+        return presence_logits(raw_sim, self.scale, self.bias, self.topk)
 
     def token_logits(self, raw_sim: Tensor) -> Tensor:
         """``(*, Nv) -> (*, Nv)`` per-token presence logits."""

@@ -247,6 +247,9 @@ class WSRVOS(BaseModel):
             mil_head.setdefault('feat_dim', hidden_dim)
             mil_head.setdefault('num_slots', num_positives + num_negatives)
             self.mil_head = MODELS.build(mil_head)
+        if fusion is not None and pseudo_mask_from_presence:
+            # the model switch decides the binarisation of the fusion
+            fusion = dict(fusion, binarize='presence')
         self.fusion = None if fusion is None else TASK_UTILS.build(
             dict(dict(type='WSRVOSPositivePredictionFusion'), **fusion))
         self.seg_loss = MODELS.build(
@@ -610,17 +613,26 @@ class WSRVOS(BaseModel):
         if self.absent_forward == 'recompute':
             return self._presence_loss_recompute(feats, slots, data_samples,
                                                  pos_raw, inputs)
-        present = self.presence_head.frame_logits(pos_raw)  # (B, T, P)
-        absent = []
-        for i, j in self._mismatched_pairs(data_samples):
-            text_i = feats['text'][i][slots['pos_index'][i]]  # (P, D)
-            raw_ij = similarity_maps(feats['visual'][j:j + 1],
-                                     text_i[None], self.similarity)[0]
-            absent.append(
-                self.presence_head.frame_logits(raw_ij.transpose(1, 2)))
-        absent = torch.cat([a.flatten() for a in absent]) if absent else \
-            present.new_zeros(0)
-        return presence_contrast_loss(present.flatten(), absent)
+        B, T, P, _ = pos_raw.shape
+        pos_text = feats['text'].gather(
+            1, slots['pos_index'][..., None].expand(-1, -1,
+                                                    feats['text'].shape[-1]))
+        present = pos_raw  # (B, T, P, Nv)
+        if 'orig_raw' in feats:  # condition_on='original': test parity
+            present = torch.cat([feats['orig_raw'][:, :, None], pos_raw], 2)
+            pos_text = torch.cat([feats['orig_text'][:, None], pos_text], 1)
+        present = self.presence_head.frame_logits(present)  # (B, T, P')
+        pairs = self._mismatched_pairs(data_samples)
+        if not pairs:
+            return presence_contrast_loss(present.flatten(),
+                                          present.new_zeros(0))
+        rows = torch.tensor([i for i, _ in pairs], device=pos_raw.device)
+        cols = torch.tensor([j for _, j in pairs], device=pos_raw.device)
+        # video j's tokens against expression i's texts, all pairs at once
+        raw = similarity_maps(feats['visual'][cols], pos_text[rows],
+                              self.similarity)  # (K, T, Nv, P')
+        absent = self.presence_head.frame_logits(raw.transpose(2, 3))
+        return presence_contrast_loss(present.flatten(), absent.flatten())
 
     def _presence_loss_recompute(self, feats, slots, data_samples,
                                  pos_raw: Tensor, inputs: Tensor) -> Tensor:

@@ -7,6 +7,7 @@ import torch
 from projects.WSRVOS.wsrvos.pseudo_mask import (
     WSRVOSPositivePredictionFusion, fuse_positive_predictions)
 from projects.WSRVOS.wsrvos.similarity import (presence_contrast_loss,
+                                               presence_logits, topk_mean,
                                                similarity_maps,
                                                standardize_maps)
 from rvos_plugin.models.heads.mil_expression_head import (
@@ -166,3 +167,15 @@ def test_presence_contrast():
         pytest.approx(math.log(2))
     assert presence_contrast_loss(
         torch.tensor([100.0]), torch.zeros(0)).item() == pytest.approx(0.0)
+
+
+def test_topk_mean_pooling_hand_case():
+    raw = torch.tensor([[1., 4., 2., 3.]])
+    assert topk_mean(raw, 1).item() == 4.0  # the max
+    assert topk_mean(raw, 2).item() == 3.5  # (4 + 3) / 2
+    assert topk_mean(raw, 10).item() == 2.5  # clipped to Nv: the mean
+    # a * pool + b: 2 * 3.5 - 1
+    assert presence_logits(raw, torch.tensor(2.), torch.tensor(-1.),
+                           topk=2).item() == 6.0
+    with pytest.raises(ValueError, match='k must be'):
+        topk_mean(raw, 0)

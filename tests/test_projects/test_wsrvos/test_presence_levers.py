@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from _wsrvos_helpers import make_sample, tiny_model_cfg
 from projects.WSRVOS.wsrvos.transforms import LoadWSRVOSObjectAttributes
@@ -137,6 +138,71 @@ def test_recompute_absent_uses_the_other_video_frames(monkeypatch):
         else:
             assert f in (0.0, 2.0)
     assert cond[:, 0].all() and not cond[:, 1:].any()
+
+
+def test_reuse_absent_scores_other_video_tokens_with_own_texts():
+    """'reuse': every mismatched (i, j) pair scores video j's tokens with
+    expression i's original + positive texts, with top-k pooling."""
+    torch.manual_seed(0)
+    cfg = _levers_cfg()
+    cfg['presence_contrast'] = dict(absent_forward='reuse', init_scale=10.,
+                                    topk=3)
+    model = MODELS.build(cfg)
+    samples = _samples_with_objects()
+    inputs = torch.randn(3, 2, 3, 64, 64)
+    captured = {}
+    import projects.WSRVOS.wsrvos.wsrvos as wsrvos_module
+    orig = wsrvos_module.presence_contrast_loss
+
+    def spy(present, absent):
+        captured['present'], captured['absent'] = present, absent
+        return orig(present, absent)
+
+    wsrvos_module.presence_contrast_loss = spy
+    try:
+        losses = model(inputs, samples, mode='loss')
+    finally:
+        wsrvos_module.presence_contrast_loss = orig
+    P1 = model.num_positives + 1  # original + positives
+    # 4 mismatched pairs x T=2 frames x P1 texts
+    assert captured['absent'].shape == (4 * 2 * P1, )
+    assert captured['present'].shape == (3 * 2 * P1, )
+    # pair (1, 0) (second in _mismatched_pairs order) by hand: video 0's
+    # tokens against sample 1's original + positive texts, top-3 mean
+    assert model._mismatched_pairs(samples)[1] == (1, 0)
+    with torch.no_grad():
+        slots = model.build_expression_slots(samples)
+        feats = model._features_conditioned_on_original(inputs, slots,
+                                                         samples)
+        texts_1 = torch.cat([feats['orig_text'][1:2],
+                             feats['text'][1][slots['pos_index'][1]]])
+        raw = F.normalize(feats['visual'][0], dim=-1) @ F.normalize(
+            texts_1, dim=-1).T  # (T, Nv, P1)
+        expected = raw.topk(3, dim=1).values.mean(1) * 10. + 0.
+    got = captured['absent'].detach().reshape(4, 2, P1)[1]
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-4)
+    assert torch.isfinite(losses['loss_presence'])
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    assert model.presence_head.scale.grad.abs() > 0
+
+
+def test_pseudo_mask_from_presence_binarises_with_presence_scalars():
+    """The model switch reaches the fusion: pseudo-masks are the tokens whose
+    presence logit a * fused raw map + b is positive (not sigmoid > theta)."""
+    model = MODELS.build(_levers_cfg())
+    assert model.fusion.binarize == 'presence'
+    literal = MODELS.build(tiny_model_cfg())
+    assert literal.fusion.binarize == 'threshold'
+    with torch.no_grad():
+        model.presence_head.scale.fill_(10.)
+        model.presence_head.bias.fill_(-1.)
+    raw = torch.tensor([[[[0.05, 0.2], [0.3, 0.0]]]])  # (B1, T1, P2, N2)
+    sim = torch.zeros_like(raw)  # sigmoid(0) = 0.5 > 0.4: all foreground
+    conf = torch.tensor([[1., 1.]])
+    pseudo = model.fusion(sim, conf, torch.ones(1, 2, dtype=torch.bool),
+                          model.presence_head.token_logits, raw)
+    # fused raw = (0.175, 0.1) -> 10 * s - 1 = (0.75, 0.0) -> (1, 0)
+    assert pseudo.flatten().tolist() == [1.0, 0.0]
 
 
 def test_bad_switch_values_raise():
