@@ -1,6 +1,7 @@
 # ReVIOsA quickstart config (`bash tools/quickstart.sh reviosa`): the CPU
 # config (tiny random InternVL + tiny SAM2 decoder on a frozen pretrained
-# EfficientNet-Lite0, FiLM dense prompt) on the synthetic interaction set.
+# EfficientNet-Lite0, FiLM dense prompt, revision 3: prompt-conditioned mask
+# head + frozen MiniLM word states) on the synthetic interaction set.
 # Budget: <= 15 min of training on 2 idle cores (benchmarks/reviosa_results.md).
 _base_ = './reviosa_tiny-internvl_tiny-sam2_1xb8-cpu_synthetic-rvos.py'
 

@@ -44,6 +44,9 @@ model = dict(
         frozen=True),
     hidden_dim=128,
     num_negatives=24,  # N: the low end of Fig. S1 (CPU budget; paper 48)
+    # speed only (frozen MiniLM, no selection point): final text states of
+    # up to 20k distinct expressions kept in memory (~0.4 GB); same results
+    text_cache_size=20000,
     similarity='cosine',  # released code
     calibration=dict(standardize=True, learnable_scale_bias=True),  # lever
     condition_on='original',  # lever: the original expression is a slot

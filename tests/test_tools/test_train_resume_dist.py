@@ -2,6 +2,7 @@
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -48,6 +49,9 @@ def fixture_root(tmp_path_factory):
     return str(root)
 
 
+GLOO_ABORT = 'terminate called without an active exception'
+
+
 def _run(cfg_path, work_dir, resume_from=None):
     cfg = Config.fromfile(cfg_path)
     cfg.work_dir = work_dir
@@ -84,10 +88,18 @@ def test_dist_train_sh_on_cpu_with_gloo(tmp_path, fixture_root):
     env = dict(os.environ, PYTHON=sys.executable, PORT='29731',
                OMP_NUM_THREADS='1')
     work = str(tmp_path / 'dist')
-    res = subprocess.run(
-        ['bash', osp.join(REPO, 'tools/dist_train.sh'), cfg_path, '2',
-         '--work-dir', work],
-        capture_output=True, text=True, env=env, timeout=600)
+    cmd = ['bash', osp.join(REPO, 'tools/dist_train.sh'), cfg_path, '2',
+           '--work-dir', work]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                         timeout=600)
+    # On a loaded 2-core machine a gloo worker thread occasionally aborts
+    # right after DDP set-up (seen once in ten runs, never reproduced
+    # alone): one retry for exactly that signature; any other failure, or
+    # the same abort twice, fails the test.
+    if res.returncode != 0 and GLOO_ABORT in res.stderr:
+        shutil.rmtree(work, ignore_errors=True)
+        res = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                             timeout=600)
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
     assert osp.isfile(osp.join(work, 'epoch_1.pth'))
     logs = [osp.join(dp, f) for dp, _, fs in os.walk(work) for f in fs

@@ -16,7 +16,8 @@ from rvos_plugin.structures.rvos_sample import (has_frame_masks,
                                                 set_frame_masks,
                                                 stack_frame_masks)
 from . import prompt_templates as pt
-from .losses import attention_map_loss, mask_losses
+from .losses import (actor_target_overlap_loss, attention_map_loss,
+                     mask_losses)
 from .mllm import (add_lora, build_internvl, build_tokenizer,
                    image_tokens_per_frame, mllm_image_size)
 from .sam2_adapter import ReVIOsASAM2
@@ -81,6 +82,28 @@ class ReVIOsA(BaseModel):
             0.5 (released code); ``dice_eps`` 1.0.
         num_points (int, optional): None = per-pixel mask losses; 12544 =
             released point-sampled losses.
+        loss_overlap_weight (float): weight of the actor-target overlap
+            term (:func:`actor_target_overlap_loss`) on samples where both
+            masks are decoded; 0 (default: paper / released code, no such
+            term). CPU-scale option: the actor must not be the target.
+        expression_encoder (dict, optional): None (default: the seg-token
+            prompt alone, as the paper) or the config of a frozen pretrained
+            text encoder with the ``RVOSHFTextEncoder`` interface (CPU
+            config: all-MiniLM-L6-v2 from its wheel). CPU-scale option: the
+            tiny *random* LLM's seg-token state only learns the answer
+            structure, not the expression's content (revision-3 diagnosis),
+            so the prompt of each seg token becomes
+            ``[MLP(h_seg) + W pooled(expr), W word_1, ..., W word_L]``
+            (:meth:`build_prompt`): the role comes from the seg token, the
+            content from pretrained word states.
+        target_context_for_actor (bool): False (default: actor and target
+            decoded independently, the paper) or True -- CPU-scale option
+            (needs ``sam2.prompt_mask_head``): the actor's head also reads
+            the target mask as an extra input channel (training: the GT
+            target mask, teacher forcing; inference: the predicted target
+            mask, decoded first), zeros when the expression has no target,
+            so "the object interacting with the target" becomes a local
+            spatial relation for the head.
         attn_loss (dict, optional): released attention-map loss, off by
             default: ``dict(weight=1.0, layers=[-1], heads=None)``; needs
             ``mllm.attn_implementation='eager'``.
@@ -115,6 +138,9 @@ class ReVIOsA(BaseModel):
                  loss_dice_weight: float = 0.5,
                  dice_eps: float = 1.0,
                  num_points: Optional[int] = None,
+                 loss_overlap_weight: float = 0.0,
+                 expression_encoder: Optional[dict] = None,
+                 target_context_for_actor: bool = False,
                  attn_loss: Optional[dict] = None,
                  postfix_prob: float = 1.0,
                  eval_postfix: Optional[str] = pt.POSTFIXES[2],
@@ -151,6 +177,7 @@ class ReVIOsA(BaseModel):
         self.loss_dice_weight = loss_dice_weight
         self.dice_eps = dice_eps
         self.num_points = num_points
+        self.loss_overlap_weight = loss_overlap_weight
         self.attn_loss = attn_loss
         self.postfix_prob = postfix_prob
         self.eval_postfix = eval_postfix
@@ -200,7 +227,27 @@ class ReVIOsA(BaseModel):
             pt.answer_suffix(chat_template))
 
         # --- SAM2: image encoder frozen, mask decoder trained -----------
+        self.text_encoder = None
+        if expression_encoder is not None:
+            self.text_encoder = MODELS.build(expression_encoder)
+            if sam2.get('prompt_mask_head') is not None:
+                sam2 = dict(sam2, prompt_head_text_channels=int(
+                    self.text_encoder.hidden_size))
+        self.target_context_for_actor = target_context_for_actor
+        if target_context_for_actor:
+            if sam2.get('prompt_mask_head') is None:
+                raise ValueError(
+                    'target_context_for_actor feeds the target mask to '
+                    'model.sam2.prompt_mask_head: set one (or '
+                    'target_context_for_actor=False).')
+            sam2 = dict(sam2, prompt_head_context=True)
         self.sam2 = ReVIOsASAM2(**sam2)
+        if (self.sam2.prompt_head is not None
+                and video_inference == 'propagate'):
+            raise ValueError(
+                "model.sam2.prompt_mask_head decodes frames without SAM2's "
+                "memory: use video_inference='per_frame' with it (or "
+                'prompt_mask_head=None).')
         sam = self.sam2.sam
         sam.requires_grad_(False)
         sam.sam_mask_decoder.requires_grad_(True)
@@ -211,9 +258,79 @@ class ReVIOsA(BaseModel):
             sam.image_encoder.requires_grad_(True)
         self.projector = ReVIOsASegTokenProjector(
             self.mllm.config.text_config.hidden_size, self.sam2.hidden_dim)
+        if self.text_encoder is not None:
+            from torch import nn
+            self.text_proj = nn.Linear(self.text_encoder.hidden_size,
+                                       self.sam2.hidden_dim)
 
     # ------------------------------------------------------------------
     # helpers
+    def encode_expressions(self, expressions: Sequence[str]
+                           ) -> Optional[Dict[str, torch.Tensor]]:
+        """Frozen pretrained word states of the expressions (None without
+        ``expression_encoder``): ``hidden`` (B, L, C_t), ``mask`` (B, L),
+        ``pooled`` (B, C_t)."""
+        if self.text_encoder is None:
+            return None
+        with torch.no_grad():
+            return self.text_encoder(list(expressions))
+
+    def build_prompt(self, seg_hidden: torch.Tensor,
+                     text: Optional[Dict[str, torch.Tensor]] = None,
+                     index: int = 0) -> torch.Tensor:
+        """SAM2 prompt of one seg token.
+
+        Args:
+            seg_hidden (Tensor): (1, C_llm) last-layer state at the token.
+            text (dict, optional): :meth:`encode_expressions` output.
+            index (int): row of ``text`` (the token's expression).
+
+        Returns:
+            Tensor: (1, P, C) -- P = 1 (the projected seg state, the paper)
+            or 1 + L with ``expression_encoder``: the seg state plus the
+            projected pooled expression, then the projected word states.
+        """
+        prompt = self.projector(seg_hidden)
+        if text is None:
+            return prompt
+        dtype = self.text_proj.weight.dtype
+        words = text['hidden'][index][text['mask'][index]].to(dtype)
+        pooled = text['pooled'][index:index + 1].to(dtype)
+        first = prompt + self.text_proj(pooled)[:, None]
+        return torch.cat([first, self.text_proj(words)[None]], dim=1)
+
+    def build_head_text(self, seg_hidden: torch.Tensor,
+                        text: Optional[Dict[str, torch.Tensor]],
+                        index: int = 0) -> Optional[dict]:
+        """Text of the prompt-conditioned mask head for one seg token.
+
+        Baseline-style conditioning (``RVOSTextFPNMaskHead`` on frozen
+        pretrained word states) plus the role: the projected seg-token
+        state ``MLP(h_seg)`` is concatenated to the pooled text and
+        to every word state. None without ``expression_encoder`` or without
+        a prompt mask head (the head then reads the prompt tokens).
+
+        Args:
+            seg_hidden (Tensor): (1, C_llm) last-layer state at the token.
+            text (dict, optional): :meth:`encode_expressions` output.
+            index (int): row of ``text``.
+
+        Returns:
+            dict | None: ``hidden`` (1, L, C_t + C), ``mask`` (1, L),
+            ``pooled`` (1, C_t + C).
+        """
+        if text is None or self.sam2.prompt_head is None:
+            return None
+        seg = self.projector(seg_hidden)[:, 0]  # (1, C)
+        words = text['hidden'][index:index + 1].to(seg.dtype)
+        length = words.size(1)
+        return dict(
+            hidden=torch.cat([words, seg[:, None].expand(-1, length, -1)],
+                             dim=-1),
+            mask=text['mask'][index:index + 1],
+            pooled=torch.cat([text['pooled'][index:index + 1].to(seg.dtype),
+                              seg], dim=-1))
+
     def _device(self) -> torch.device:
         return self.projector.mlp[0].weight.device
 
@@ -320,6 +437,8 @@ class ReVIOsA(BaseModel):
                 owners.append(dict(conv, sample=b))
                 pixels.append(self._mllm_pixels(clip))
         ids, lab, mask, pos = self._pad(seqs, labels)
+        text = self.encode_expressions(
+            [s.metainfo['expression'] for s in data_samples])
         # base model -> last-layer (normed) hidden states; the LM head runs
         # only where a label exists (the answer), not over the vocabulary at
         # every frame token
@@ -349,9 +468,11 @@ class ReVIOsA(BaseModel):
         roles = [('act', self.actor_id, 'gt_mask', 'actor')]
         if self.target_id is not None:
             roles.append(('tar', self.target_id, 'gt_target_mask', 'target'))
+        preds: Dict[str, Dict[int, torch.Tensor]] = {}
         for name, token_id, gt_key, flag in roles:
             emb, found = first_token_hidden(hidden, ids, token_id, mask)
             bce_all, dice_all = [], []
+            preds[name] = {}
             for s, own in enumerate(owners):
                 if not own[flag]:
                     continue  # exactly zero weight: no loss term at all
@@ -363,14 +484,25 @@ class ReVIOsA(BaseModel):
                 b = own['sample']
                 fi, off = feat_of[b]
                 t = num_t[b]
-                prompt = self.projector(emb[s:s + 1]).expand(t, -1, -1)
+                prompt = self.build_prompt(emb[s:s + 1], text, b)
+                head_text = self.build_head_text(emb[s:s + 1], text, b)
+                prompt = prompt.expand(t, -1, -1)
                 inds = torch.arange(off, off + t, device=prompt.device)
-                low = self.sam2.segment_frames(feats[fi], prompt, inds)
+                context = None
+                if (self.target_context_for_actor and name == 'act'
+                        and data_samples[b].metainfo.get('has_target')):
+                    # teacher forcing: the GT target mask of the clip
+                    context = self._crop(
+                        stack_frame_masks(data_samples[b], 'gt_target_mask'),
+                        data_samples[b]).to(prompt.device)[:, None].float()
+                low = self.sam2.segment_frames(feats[fi], prompt, inds,
+                                               head_text, context)
                 gt = self._crop(stack_frame_masks(data_samples[b], gt_key),
                                 data_samples[b]).to(low.device)
                 pred = F.interpolate(low, size=gt.shape[-2:],
                                      mode='bilinear',
                                      align_corners=False)[:, 0]
+                preds[name][b] = pred
                 bce, dice = mask_losses(pred, gt, self.loss_bce_weight,
                                         self.loss_dice_weight,
                                         self.dice_eps, self.num_points)
@@ -383,6 +515,13 @@ class ReVIOsA(BaseModel):
                 zero = hidden.sum() * 0
                 losses[f'loss_{name}_bce'] = zero
                 losses[f'loss_{name}_dice'] = zero
+        if self.loss_overlap_weight > 0 and 'tar' in preds:
+            both = sorted(set(preds['act']) & set(preds['tar']))
+            losses['loss_overlap'] = self.loss_overlap_weight * (
+                torch.stack([
+                    actor_target_overlap_loss(preds['act'][b],
+                                              preds['tar'][b]) for b in both
+                ]).mean() if both else hidden.sum() * 0)
         if self.attn_loss is not None:
             losses['loss_attn'] = self._attention_loss(
                 out.attentions, ids, mask, owners, data_samples)
@@ -457,9 +596,13 @@ class ReVIOsA(BaseModel):
 
     @torch.no_grad()
     def _segment_video(self, frames: torch.Tensor, emb: torch.Tensor,
-                       cond: Sequence[int]) -> torch.Tensor:
+                       cond: Sequence[int],
+                       text: Optional[dict] = None,
+                       context: Optional[torch.Tensor] = None
+                       ) -> torch.Tensor:
         """Mask logits of every frame, (T, h, w), on the model device."""
-        prompt = self.projector(emb)
+        prompt = self.build_prompt(emb, text, 0)
+        head_text = self.build_head_text(emb, text, 0)
         out_size = frames.shape[-2:]
         if self.video_inference == 'propagate':
             return self.sam2.propagate(frames, prompt.float(), cond,
@@ -469,8 +612,11 @@ class ReVIOsA(BaseModel):
         for start in range(0, frames.size(0), self.frame_chunk):
             chunk = frames[start:start + self.frame_chunk].to(dev)
             feats = self.sam2.encode(chunk)
+            ctx = None if context is None else \
+                context[start:start + self.frame_chunk, None].to(dev)
             low = self.sam2.segment_frames(
-                feats, prompt.expand(chunk.size(0), -1, -1))
+                feats, prompt.expand(chunk.size(0), -1, -1),
+                head_text=head_text, context=ctx)
             logits.append(F.interpolate(low, size=out_size, mode='bilinear',
                                         align_corners=False)[:, 0])
         return torch.cat(logits)
@@ -515,15 +661,21 @@ class ReVIOsA(BaseModel):
                     f'{question} {self.target_query}', pixels)
                 res['tar'] = res_t['tar']
                 answers.append(res_t['answer'])
-            act = None if res['act'] is None else self._segment_video(
-                clip, res['act'], cond)
-            set_frame_masks(sample, 'pred_mask',
-                            self._to_ori(act, num_frames, ori))
+            text = self.encode_expressions([sample.metainfo['expression']])
+            tar = None
             if self.target_id is not None:
                 tar = None if res['tar'] is None else self._segment_video(
-                    clip, res['tar'], cond)
+                    clip, res['tar'], cond, text)
                 set_frame_masks(sample, 'pred_target_mask',
                                 self._to_ori(tar, num_frames, ori))
+            context = None
+            if self.target_context_for_actor and tar is not None:
+                # the predicted target mask (binarised as it is output)
+                context = (tar.sigmoid() > self.mask_threshold).float()
+            act = None if res['act'] is None else self._segment_video(
+                clip, res['act'], cond, text, context)
+            set_frame_masks(sample, 'pred_mask',
+                            self._to_ori(act, num_frames, ori))
             sample.set_metainfo(dict(pred_answer=answers,
                                      mllm_frame_inds=cond))
         return data_samples

@@ -142,6 +142,30 @@ class ReVIOsASAM2(BaseModule):
             (``rvos_plugin.models.layers.text_film.film``, Eq. (1) of FiLM;
             zero-initialised = identity at start) so a
             small random decoder cannot ignore it.
+        prompt_mask_head (dict, optional): None (default: SAM2's decoder
+            alone, as the paper) or the config of a text-conditioned mask
+            head with the ``RVOSTextFPNMaskHead`` interface (e.g.
+            ``dict(type='RVOSTextFPNMaskHead', attn_levels=(),
+            temporal_levels=(1, 2))``) -- CPU-scale option: the head reads
+            the raw frozen Lite0 maps, is FiLM-conditioned on the projected
+            seg-token prompt (the plugin baseline's conditioning, which
+            grounds expressions on the synthetic set) and its stride-4
+            logits are *added* to SAM2's mask logits, so the mask is a
+            direct function of the prompt. ``in_channels`` and
+            ``text_dims`` are filled in. Needs
+            ``image_encoder='efficientnet_lite0'``; the prompts of one
+            :meth:`segment_frames` call must be one clip (one prompt,
+            consecutive frames), which is how ReVIOsA calls it.
+        prompt_head_text_channels (int): 0 (default: the head is conditioned
+            on the prompt tokens alone) or the width C_t of external word
+            features (ReVIOsA's ``expression_encoder``) passed as
+            ``head_text`` to :meth:`segment_frames`: the head's text width
+            is then ``C_t + C`` (words and pooled text, each concatenated
+            with the seg-token prompt).
+        prompt_head_context (bool): False (default) or True -- the head
+            reads one more channel at every level: a (M, 1, H, W) context
+            map passed to :meth:`segment_frames` (ReVIOsA: the target mask
+            when decoding the actor, zeros otherwise).
     """
 
     def __init__(self,
@@ -156,6 +180,9 @@ class ReVIOsASAM2(BaseModule):
                  input_mean: Sequence[float] = IMAGENET_MEAN,
                  input_std: Sequence[float] = IMAGENET_STD,
                  dense_prompt: Optional[str] = None,
+                 prompt_mask_head: Optional[dict] = None,
+                 prompt_head_text_channels: int = 0,
+                 prompt_head_context: bool = False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if checkpoint is None and not allow_random_init:
@@ -171,6 +198,12 @@ class ReVIOsASAM2(BaseModule):
         if dense_prompt not in DENSE_PROMPTS:
             raise ValueError(f'dense_prompt must be one of {DENSE_PROMPTS}, '
                              f'got {dense_prompt!r}.')
+        if prompt_mask_head is not None and \
+                image_encoder != 'efficientnet_lite0':
+            raise ValueError(
+                'prompt_mask_head reads the Lite0 feature maps: set '
+                "image_encoder='efficientnet_lite0' (or prompt_mask_head="
+                'None).')
         self.sam = self._build(config, checkpoint, list(hydra_overrides))
         self.image_encoder_type = image_encoder
         self.dense_prompt = dense_prompt
@@ -181,6 +214,16 @@ class ReVIOsASAM2(BaseModule):
         if dense_prompt == 'film':
             from rvos_plugin.models.layers.text_film import TextFiLM
             self.prompt_film = TextFiLM(hidden, hidden)
+        self.prompt_head = None
+        self.prompt_head_context = bool(prompt_head_context)
+        if prompt_mask_head is not None:
+            from rvos_plugin.registry import MODELS
+            head_cfg = dict(prompt_mask_head)
+            head_cfg.setdefault('in_channels', [
+                c + int(prompt_head_context) for c in self.lite.out_channels])
+            head_cfg.setdefault('text_dims',
+                                hidden + prompt_head_text_channels)
+            self.prompt_head = MODELS.build(head_cfg)
         self.freeze_image_encoder = freeze_image_encoder
         if freeze_image_encoder:
             self.sam.image_encoder.requires_grad_(False)
@@ -244,7 +287,8 @@ class ReVIOsASAM2(BaseModule):
 
         Returns:
             dict: ``vision_features`` (N, C, S/16, S/16), ``vision_pos_enc``
-            and ``backbone_fpn`` (lists, stride 4 / 8 / 16, C channels).
+            and ``backbone_fpn`` (lists, stride 4 / 8 / 16, C channels),
+            ``raw_maps`` (the frozen Lite0 maps, stride 4 / 8 / 16).
         """
         rgb01 = (x.float() * self.input_std + self.input_mean) / 255.0
         with torch.no_grad():
@@ -254,7 +298,7 @@ class ReVIOsASAM2(BaseModule):
         pe = self.sam.image_encoder.neck.position_encoding
         pos = [pe(f).to(f.dtype) for f in fpn]
         return dict(vision_features=fpn[-1], vision_pos_enc=pos,
-                    backbone_fpn=fpn)
+                    backbone_fpn=fpn, raw_maps=[m.to(dtype) for m in maps])
 
     def _forward_image(self, x: torch.Tensor) -> dict:
         """``SAM2Base.forward_image`` with the configured image encoder."""
@@ -297,7 +341,8 @@ class ReVIOsASAM2(BaseModule):
 
         Returns:
             dict: ``vision_feats`` list of (HW, N, C) per level,
-            ``vision_pos`` (same), ``feat_sizes`` list of (h, w).
+            ``vision_pos`` (same), ``feat_sizes`` list of (h, w); with the
+            Lite0 encoder also ``raw_maps`` (list of (N, C_i, h_i, w_i)).
         """
         x = self.preprocess(frames)
         sam = self.sam
@@ -320,7 +365,10 @@ class ReVIOsASAM2(BaseModule):
             # SAM2ImagePredictor and Sa2VA's per-frame training.
             feats = list(feats)
             feats[-1] = feats[-1] + sam.no_mem_embed
-        return dict(vision_feats=feats, vision_pos=pos, feat_sizes=sizes)
+        out = dict(vision_feats=feats, vision_pos=pos, feat_sizes=sizes)
+        if 'raw_maps' in backbone_out:
+            out['raw_maps'] = backbone_out['raw_maps']
+        return out
 
     @staticmethod
     def _high_res(feats: List[torch.Tensor], sizes) -> List[torch.Tensor]:
@@ -378,7 +426,9 @@ class ReVIOsASAM2(BaseModule):
         return masks, ious, token, obj_logits
 
     def segment_frames(self, feats: dict, prompt: torch.Tensor,
-                       frame_inds: Optional[torch.Tensor] = None
+                       frame_inds: Optional[torch.Tensor] = None,
+                       head_text: Optional[dict] = None,
+                       context: Optional[torch.Tensor] = None
                        ) -> torch.Tensor:
         """Per-frame decoding without memory (training, Sa2VA style).
 
@@ -399,7 +449,80 @@ class ReVIOsASAM2(BaseModule):
             pix = pix[frame_inds]
             high = [h[frame_inds] for h in high]
         masks, _, _, _ = self.decode(pix, high, prompt, False)
+        if self.prompt_head is not None:
+            maps = feats['raw_maps']
+            if frame_inds is not None:
+                maps = [m[frame_inds] for m in maps]
+            if self.prompt_head_context:
+                maps = self.append_context(maps, context)
+            masks = masks + self.prompt_head_logits(
+                maps, prompt, masks.shape[-2:], head_text)
         return masks
+
+    @staticmethod
+    def append_context(maps: List[torch.Tensor],
+                       context: Optional[torch.Tensor]) -> List[torch.Tensor]:
+        """Concatenate a context map (resized) to every feature map.
+
+        Args:
+            maps (list[Tensor]): (M, C_i, h_i, w_i) maps.
+            context (Tensor | None): (M, 1, H, W) values in [0, 1]; None =
+                zeros (no context).
+
+        Returns:
+            list[Tensor]: (M, C_i + 1, h_i, w_i) maps.
+        """
+        out = []
+        for m in maps:
+            if context is None:
+                c = m.new_zeros(m.size(0), 1, *m.shape[-2:])
+            else:
+                c = F.interpolate(context.to(m.dtype), size=m.shape[-2:],
+                                  mode='bilinear', align_corners=False)
+            out.append(torch.cat([m, c], dim=1))
+        return out
+
+    def prompt_head_logits(self, maps: List[torch.Tensor],
+                           prompt: torch.Tensor, size,
+                           head_text: Optional[dict] = None
+                           ) -> torch.Tensor:
+        """Logits of the prompt-conditioned mask head for one clip.
+
+        Args:
+            maps (list[Tensor]): raw Lite0 maps of the clip's M frames,
+                each (M, C_i, h_i, w_i), in time order.
+            prompt (Tensor): (M, P, C) prompts, the same for every frame;
+                token 0 (the seg token's) drives the FiLM, all P tokens are
+                the words of the head's pixel-word attention.
+            size (tuple): (h, w) of SAM2's low-res logits (stride 4).
+            head_text (dict, optional): the clip's external text for the
+                head, ``hidden`` (1, L, C_t + C), ``mask`` (1, L),
+                ``pooled`` (1, C_t + C); None = built from ``prompt``.
+
+        Returns:
+            Tensor: (M, 1, h, w) logits to add to SAM2's.
+        """
+        if prompt.size(0) > 1 and not torch.equal(prompt[0], prompt[-1]):
+            raise ValueError(
+                'prompt_mask_head decodes one clip per call: all M prompts '
+                'must be the same (one seg token over consecutive frames).')
+        dtype = next(self.prompt_head.parameters()).dtype
+        clip_prompt = prompt[:1].to(dtype)
+        # FiLM by the first prompt token (the seg token's, role-specific);
+        # pixel-word attention (if the head has any) over all tokens
+        if head_text is not None:
+            text = {k: (v.to(dtype) if v.is_floating_point() else v)
+                    for k, v in head_text.items()}
+        else:
+            text = dict(
+                hidden=clip_prompt, pooled=clip_prompt[:, 0],
+                mask=torch.ones(clip_prompt.shape[:2], dtype=torch.bool,
+                                device=prompt.device))
+        logits = self.prompt_head(maps, text, num_frames=maps[0].size(0))
+        if tuple(logits.shape[-2:]) != tuple(size):
+            logits = F.interpolate(logits, size=tuple(size),
+                                   mode='bilinear', align_corners=False)
+        return logits
 
     @torch.no_grad()
     def propagate(self,

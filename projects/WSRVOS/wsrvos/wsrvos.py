@@ -16,7 +16,7 @@ Training reads only text and frames: expressions come from the metainfo
 """
 import inspect
 import random
-from collections import deque
+from collections import OrderedDict, deque
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -135,6 +135,11 @@ class WSRVOS(BaseModel):
         num_vision_blocks (int, optional): Run only the first blocks of the
             vision encoder (e.g. stop an EfficientNet at stride 8 on small
             frames). ``None``: all blocks (paper).
+        text_cache_size (int): Speed only: keep the final text features of
+            up to this many distinct expressions (CREA files repeat them
+            across epochs and slots). Used only when nothing can change them:
+            the text encoder is frozen and there is no selection point. 0
+            (default): off. Results are unchanged (a test compares).
         negative_bank_size (int): Size of the bank of other videos'
             expressions for ``negative_source='other_samples'``.
         data_preprocessor (dict, optional): Usually ``RVOSDataPreprocessor``.
@@ -166,6 +171,7 @@ class WSRVOS(BaseModel):
                  condition_on: str = 'positives',
                  warmup_iters: int = 0,
                  num_vision_blocks: Optional[int] = None,
+                 text_cache_size: int = 0,
                  negative_bank_size: int = 256,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg=None) -> None:
@@ -203,6 +209,8 @@ class WSRVOS(BaseModel):
         self.warmup_iters = warmup_iters
         self.cls_only = False  # set by WSRVOSWarmupHook (Tab. S4)
         self._negative_bank = deque(maxlen=negative_bank_size)
+        self.text_cache_size = text_cache_size
+        self._text_cache = OrderedDict()  # text -> (L_i, C) final states
         self._vision_takes_frames = 'num_frames' in inspect.signature(
             self.vision_encoder.forward_block).parameters
 
@@ -413,6 +421,11 @@ class WSRVOS(BaseModel):
         B, T = frames.shape[:2]
         E = len(texts[0])
         flat = [t for row in texts for t in row]
+        if self._text_cache_usable():
+            h, tmask = self._cached_text_features(flat)
+            v, grid = self._encode_vision(frames, T)
+            return v, h.reshape(B, E, *h.shape[1:]), tmask.reshape(
+                B, E, -1), grid
         tokens = self.text_encoder.tokenize(flat)
         attn = tokens['attention_mask']
         tmask = attn.bool().reshape(B, E, -1)
@@ -447,6 +460,56 @@ class WSRVOS(BaseModel):
         NT, C, hh, ww = x.shape
         v = x.flatten(2).transpose(1, 2).reshape(B, T, hh * ww, C)
         return v, h.reshape(B, E, *h.shape[1:]), tmask, (hh, ww)
+
+    def _text_cache_usable(self) -> bool:
+        return (self.text_cache_size > 0 and not self.selection_points
+                and not any(p.requires_grad
+                            for p in self.text_encoder.parameters()))
+
+    def _cached_text_features(self, texts: List[str]) -> Tuple[Tensor, Tensor]:
+        """Final text-encoder states of ``texts`` through an LRU cache.
+
+        Args:
+            texts (list[str]): ``N`` expressions.
+
+        Returns:
+            tuple: states ``(N, L, C)`` zero-padded to the longest and the
+            bool mask ``(N, L)`` (True = real token).
+        """
+        missing = list(dict.fromkeys(t for t in texts
+                                     if t not in self._text_cache))
+        if missing:
+            tokens = self.text_encoder.tokenize(missing)
+            with torch.no_grad():
+                hidden = self.text_encoder.embed(tokens)
+                for ti in range(self.text_encoder.num_blocks):
+                    hidden = self.text_encoder.forward_block(
+                        ti, hidden, tokens['attention_mask'])
+            real = tokens['attention_mask'].bool()
+            for text, states, keep in zip(missing, hidden, real):
+                self._text_cache[text] = states[keep].clone()
+        states = []
+        for t in texts:
+            self._text_cache.move_to_end(t)
+            states.append(self._text_cache[t])
+        while len(self._text_cache) > self.text_cache_size:
+            self._text_cache.popitem(last=False)
+        lengths = torch.tensor([len(x) for x in states])
+        padded = torch.nn.utils.rnn.pad_sequence(states, batch_first=True)
+        mask = torch.arange(padded.shape[1])[None] < lengths[:, None]
+        return padded, mask.to(padded.device)
+
+    def _encode_vision(self, frames: Tensor, T: int) -> Tuple[Tensor, tuple]:
+        """Vision blocks without selection: ``(B, T, Nv, C)`` and grid."""
+        B = frames.shape[0]
+        grad = torch.is_grad_enabled() and self._encoders_trainable()
+        with torch.set_grad_enabled(grad):
+            x = self.vision_encoder.stem(frames.flatten(0, 1))
+            for vi in range(self.num_vision_blocks):
+                x = self._vision_block(vi, x, T)
+        NT, C, hh, ww = x.shape
+        v = x.flatten(2).transpose(1, 2).reshape(B, T, hh * ww, C)
+        return v, (hh, ww)
 
     def forward_features(self, frames: Tensor, texts: List[List[str]],
                          condition: Tensor) -> dict:

@@ -206,3 +206,30 @@ def test_with_plugin_encoders_swin_and_hf_text():
     with torch.no_grad():
         out = model(inputs[:1], samples[:1], mode='predict')
     assert out[0].video_data_samples[1].pred_mask.data.shape == (1, 70, 74)
+
+
+def test_text_cache_gives_the_uncached_features():
+    """text_cache_size only saves time: same maps, same loss, LRU bounded."""
+    torch.manual_seed(0)
+    plain = MODELS.build(tiny_model_cfg(selection_points=[]))
+    cached = MODELS.build(tiny_model_cfg(selection_points=[],
+                                         text_cache_size=5))
+    cached.load_state_dict(plain.state_dict())
+    assert cached._text_cache_usable() and not plain._text_cache_usable()
+    inputs = torch.randn(2, 2, 3, 64, 64)
+    texts = [['the red circle', 'a big blue square on the left'],
+             ['the red circle', 'x']]
+    cond = torch.tensor([[True, False], [False, True]])
+    for _ in range(2):  # second pass reads the cache
+        a = plain.forward_features(inputs, texts, cond)
+        b = cached.forward_features(inputs, texts, cond)
+        for k in ('raw_sim', 'text', 'text_cls', 'visual'):
+            torch.testing.assert_close(a[k], b[k], atol=1e-5, rtol=1e-4)
+    assert len(cached._text_cache) == 3  # distinct texts
+    cached.forward_features(inputs, [['p', 'q'], ['r', 's']], cond)
+    assert len(cached._text_cache) == 5  # LRU bound
+    # the two least recently used texts were evicted
+    assert list(cached._text_cache) == ['x', 'p', 'q', 'r', 's']
+    # a selection point changes the text features: no cache
+    with_sel = MODELS.build(tiny_model_cfg(text_cache_size=5))
+    assert not with_sel._text_cache_usable()

@@ -1,0 +1,279 @@
+"""ReVIOsA revision-3 CPU options that make the seg-token prompt select the
+object: the prompt-conditioned mask head added to SAM2's logits
+(``model.sam2.prompt_mask_head``) and the actor-target overlap term
+(``model.loss_overlap_weight``). Real configs keep both off."""
+import math
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from reviosa_tiny import REPO, TINY_SAM2, tiny_model_cfg
+
+from projects.ReVIOsA.reviosa.losses import actor_target_overlap_loss
+from projects.ReVIOsA.reviosa.sam2_adapter import ReVIOsASAM2
+from rvos_plugin.registry import MODELS
+from rvos_plugin.testing._utils import demo_rvos_batch
+
+HEAD = dict(type='RVOSTextFPNMaskHead', channels=16, num_groups=4,
+            attn_levels=(), temporal_levels=(1, 2))
+
+
+@pytest.fixture(scope='module')
+def head_sam():
+    torch.manual_seed(0)
+    return ReVIOsASAM2(**dict(TINY_SAM2, image_encoder='efficientnet_lite0',
+                              prompt_mask_head=HEAD))
+
+
+def test_overlap_loss_hand_computed():
+    # p = 0.5 on 2 pixels each: 2 * (0.25 * 2) / (1 + 1 + eps 1) = 1/3
+    zero = torch.zeros(1, 1, 2)
+    assert math.isclose(actor_target_overlap_loss(zero, zero).item(), 1 / 3,
+                        rel_tol=1e-6)
+    # disjoint confident masks: ~0; identical confident masks: -> 1
+    a = torch.tensor([[[30.0, -30.0]]])
+    t = torch.tensor([[[-30.0, 30.0]]])
+    assert actor_target_overlap_loss(a, t).item() < 1e-6
+    big = torch.full((2, 8, 8), 30.0)
+    assert actor_target_overlap_loss(big, big).item() == pytest.approx(
+        256 / 257, rel=1e-5)  # 2 * 128 / (128 + 128 + 1)
+    with pytest.raises(ValueError, match='actor'):
+        actor_target_overlap_loss(zero, torch.zeros(1, 2, 2))
+
+
+def test_prompt_head_logits_depend_on_prompt_and_train(head_sam):
+    sam = head_sam.train()
+    assert sam.prompt_head.laterals[0][0].in_channels == \
+        sam.lite.out_channels[0]
+    feats = sam.encode(torch.randn(3, 3, 20, 20))
+    assert [m.size(0) for m in feats['raw_maps']] == [3, 3, 3]
+    p1 = torch.randn(1, 1, sam.hidden_dim).expand(3, -1, -1)
+    p2 = torch.randn(1, 1, sam.hidden_dim).expand(3, -1, -1)
+    # the added head is exactly the difference to SAM2's own logits
+    sam_only, _, _, _ = sam.decode(
+        sam.prompt_film(feats['vision_feats'][-1], p1)
+        if hasattr(sam, 'prompt_film') else
+        feats['vision_feats'][-1].permute(1, 2, 0).reshape(
+            3, -1, *feats['feat_sizes'][-1]),
+        sam._high_res(feats['vision_feats'], feats['feat_sizes']), p1)
+    full = sam.segment_frames(feats, p1)
+    head = sam.prompt_head_logits(feats['raw_maps'], p1, full.shape[-2:])
+    torch.testing.assert_close(full, sam_only + head)
+    # FiLM starts as the identity (zero-init): the prompt is not used yet,
+    # but the FiLM projections get gradients
+    torch.testing.assert_close(
+        head, sam.prompt_head_logits(feats['raw_maps'], p2, full.shape[-2:]))
+    full.sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0
+               for p in sam.prompt_head.films.parameters())
+    sam.zero_grad()
+    # once FiLM is non-zero, another prompt gives other logits
+    films = [*sam.prompt_head.films, sam.prompt_head.out_film]
+    with torch.no_grad():
+        for film in films:
+            film.proj.weight.normal_(0, 0.5)
+    head1 = sam.prompt_head_logits(feats['raw_maps'], p1, full.shape[-2:])
+    head2 = sam.prompt_head_logits(feats['raw_maps'], p2, full.shape[-2:])
+    assert (head1 - head2).abs().max() > 1e-3
+    with torch.no_grad():
+        for film in films:
+            film.proj.weight.zero_()
+
+
+def test_prompt_head_needs_one_clip_and_lite0(head_sam):
+    feats = head_sam.encode(torch.randn(2, 3, 16, 16))
+    mixed = torch.randn(2, 1, head_sam.hidden_dim)
+    with pytest.raises(ValueError, match='one clip'):
+        head_sam.segment_frames(feats, mixed)
+    with pytest.raises(ValueError, match='efficientnet_lite0'):
+        ReVIOsASAM2(**dict(TINY_SAM2, prompt_mask_head=HEAD))
+
+
+def _batch(model, seed=0):
+    batch = demo_rvos_batch(2, 3, (24, 28), seed=seed)
+    s = batch['data_samples'][1]
+    s.set_metainfo(dict(has_target=True, caption_type='unidirectional'))
+    for f in s.video_data_samples:
+        f.gt_target_mask.data[..., 14:20, 14:22] = 1
+    return model.data_preprocessor(batch, True)
+
+
+def test_model_with_head_and_overlap_term_trains_and_predicts():
+    torch.manual_seed(0)
+    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
+                prompt_mask_head=HEAD)
+    model = MODELS.build(tiny_model_cfg(
+        sam2=sam2, loss_overlap_weight=0.5, video_inference='per_frame'))
+    model.train()
+    data = _batch(model)
+    model._rng.seed(0)
+    losses = model(**data, mode='loss')
+    # sample 1 is unidirectional: both masks decoded -> an overlap term
+    assert 'loss_overlap' in losses
+    assert 0 < losses['loss_overlap'].item() < 0.5
+    sum(losses.values()).backward()
+    missing = [n for n, p in model.named_parameters()
+               if p.requires_grad and p.grad is None]
+    assert missing == []  # DDP-safe
+    assert any('prompt_head' in n for n, p in model.named_parameters()
+               if p.requires_grad)
+    model.eval()
+    pred = model(**model.data_preprocessor(
+        demo_rvos_batch(1, 3, (24, 28)), False), mode='predict')[0]
+    assert pred.video_data_samples[0].pred_mask.data.shape[-2:] == (24, 28)
+    # overlap term off (default) -> no such key
+    model0 = MODELS.build(tiny_model_cfg())
+    model0.train()
+    model0._rng.seed(0)
+    assert 'loss_overlap' not in model0(**_batch(model0), mode='loss')
+
+
+def test_prompt_head_refuses_memory_propagation():
+    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
+                prompt_mask_head=HEAD)
+    with pytest.raises(ValueError, match='per_frame'):
+        MODELS.build(tiny_model_cfg(sam2=sam2, video_inference='propagate'))
+
+
+def test_cpu_config_turns_the_options_on_real_config_does_not():
+    cpu = Config.fromfile(osp.join(
+        REPO, 'configs', 'reviosa',
+        'reviosa_tiny-internvl_tiny-sam2_1xb8-cpu_synthetic-rvos.py'))
+    assert cpu.model.sam2.prompt_mask_head['type'] == 'RVOSTextFPNMaskHead'
+    assert cpu.model.video_inference == 'per_frame'
+    assert cpu.model.expression_encoder['type'] == 'RVOSHFTextEncoder'
+    assert (cpu.model.loss_bce_weight, cpu.model.loss_dice_weight) == (1, 1)
+    lr = cpu.optim_wrapper.paramwise_cfg.custom_keys
+    assert lr['sam2']['lr_mult'] == lr['projector']['lr_mult'] == 3.0
+    # measured harmful / useless in one epoch: kept off
+    assert cpu.model.loss_overlap_weight == 0.0
+    assert cpu.model.target_context_for_actor is False
+    real = Config.fromfile(osp.join(
+        REPO, 'configs', 'reviosa',
+        'reviosa_internvl25-1b-lora_sam2-hiera-l_4xb2-10e_interrvos-8k.py'))
+    assert 'prompt_mask_head' not in real.model.sam2
+    assert real.model.get('loss_overlap_weight', 0.0) == 0.0
+    assert real.model.get('expression_encoder') is None
+    assert not real.model.get('target_context_for_actor', False)
+    assert 'paramwise_cfg' not in real.optim_wrapper
+
+
+TINY_TEXT = dict(type='RVOSHFTextEncoder', config=dict(
+    hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+    intermediate_size=32))
+
+
+def test_expression_encoder_prompt_layout_and_training():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_model_cfg(expression_encoder=TINY_TEXT))
+    assert not any(p.requires_grad
+                   for p in model.text_encoder.parameters())  # frozen
+    text = model.encode_expressions(['the red square', 'a small blue disc'])
+    seg = torch.randn(1, model.projector.mlp[0].in_features)
+    for row in (0, 1):
+        n_words = int(text['mask'][row].sum())
+        prompt = model.build_prompt(seg, text, row)
+        assert prompt.shape == (1, 1 + n_words, model.sam2.hidden_dim)
+        # token 0 = projected seg state + projected pooled expression
+        expected = model.projector(seg)[:, 0] + model.text_proj(
+            text['pooled'][row:row + 1])
+        torch.testing.assert_close(prompt[:, 0], expected)
+        words = text['hidden'][row][text['mask'][row]]
+        torch.testing.assert_close(prompt[0, 1:], model.text_proj(words))
+    # without the option: the paper's single projected seg token
+    torch.testing.assert_close(model.build_prompt(seg),
+                               model.projector(seg))
+    model.train()
+    model._rng.seed(0)
+    losses = model(**_batch(model), mode='loss')
+    sum(losses.values()).backward()
+    assert model.text_proj.weight.grad.abs().sum() > 0
+    assert [n for n, p in model.named_parameters()
+            if p.requires_grad and p.grad is None] == []
+
+
+def test_head_text_concatenates_words_and_seg_role():
+    torch.manual_seed(0)
+    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
+                prompt_mask_head=HEAD)
+    model = MODELS.build(tiny_model_cfg(
+        sam2=sam2, expression_encoder=TINY_TEXT,
+        video_inference='per_frame'))
+    c_t, c = model.text_encoder.hidden_size, model.sam2.hidden_dim
+    # the head's FiLM / attention width = text width + prompt width
+    assert model.sam2.prompt_head.out_film.proj.in_features == c_t + c
+    text = model.encode_expressions(['the red square', 'a blue disc'])
+    seg = torch.randn(1, model.projector.mlp[0].in_features)
+    ht = model.build_head_text(seg, text, 1)
+    n = text['hidden'].size(1)
+    assert ht['hidden'].shape == (1, n, c_t + c)
+    role = model.projector(seg)[:, 0]
+    torch.testing.assert_close(ht['hidden'][0, :, :c_t], text['hidden'][1])
+    torch.testing.assert_close(ht['hidden'][0, :, c_t:],
+                               role.expand(n, -1))
+    torch.testing.assert_close(
+        ht['pooled'], torch.cat([text['pooled'][1:2], role], dim=-1))
+    assert torch.equal(ht['mask'], text['mask'][1:2])
+    # the seg-token role changes the head's logits once FiLM is trained
+    with torch.no_grad():
+        for film in [*model.sam2.prompt_head.films,
+                     model.sam2.prompt_head.out_film]:
+            film.proj.weight.normal_(0, 0.5)
+    feats = model.sam2.encode(torch.randn(2, 3, 16, 16))
+    prompt = model.build_prompt(seg, text, 1).expand(2, -1, -1)
+    ht2 = model.build_head_text(torch.randn_like(seg), text, 1)
+    a = model.sam2.prompt_head_logits(feats['raw_maps'], prompt, (16, 16), ht)
+    b = model.sam2.prompt_head_logits(feats['raw_maps'], prompt, (16, 16),
+                                      ht2)
+    assert (a - b).abs().max() > 1e-3
+    # without a prompt head there is no head text
+    plain = MODELS.build(tiny_model_cfg(expression_encoder=TINY_TEXT))
+    assert plain.build_head_text(seg, text, 0) is None
+
+
+def test_append_context_resizes_and_zero_fills():
+    maps = [torch.randn(2, 3, 8, 8), torch.randn(2, 5, 4, 4)]
+    ctx = torch.zeros(2, 1, 16, 16)
+    ctx[:, :, :8, :8] = 1.0  # top-left quadrant
+    out = ReVIOsASAM2.append_context(maps, ctx)
+    assert [o.shape[1] for o in out] == [4, 6]
+    torch.testing.assert_close(out[0][:, :3], maps[0])
+    # bilinear resize of a quadrant: 1 inside, 0 far outside
+    assert out[1][0, -1, 0, 0] == 1.0 and out[1][0, -1, 3, 3] == 0.0
+    zeros = ReVIOsASAM2.append_context(maps, None)
+    assert all(z[:, -1].abs().sum() == 0 for z in zeros)
+
+
+def test_target_context_for_actor_uses_gt_in_training_pred_at_inference(
+        monkeypatch):
+    torch.manual_seed(0)
+    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
+                prompt_mask_head=HEAD)
+    model = MODELS.build(tiny_model_cfg(
+        sam2=sam2, target_context_for_actor=True,
+        video_inference='per_frame'))
+    head = model.sam2.prompt_head
+    assert head.laterals[0][0].in_channels == \
+        model.sam2.lite.out_channels[0] + 1
+    seen = []
+    real = model.sam2.segment_frames
+
+    def spy(feats, prompt, frame_inds=None, head_text=None, context=None):
+        seen.append(None if context is None else context.clone())
+        return real(feats, prompt, frame_inds, head_text, context)
+
+    monkeypatch.setattr(model.sam2, 'segment_frames', spy)
+    model.train()
+    data = _batch(model)
+    model._rng.seed(0)
+    model(**data, mode='loss')
+    # calls: actor s0 (no target), actor s1 (target), target s1
+    assert seen[0] is None
+    gt = data['data_samples'][1].video_data_samples[0].gt_target_mask.data
+    torch.testing.assert_close(seen[1][0, 0],
+                               gt[0, :seen[1].size(-2), :seen[1].size(-1)]
+                               .float())
+    assert seen[2] is None  # the target itself gets no context
+    with pytest.raises(ValueError, match='prompt_mask_head'):
+        MODELS.build(tiny_model_cfg(target_context_for_actor=True))
