@@ -20,6 +20,7 @@ from .losses import (actor_target_overlap_loss, attention_map_loss,
                      mask_losses)
 from .mllm import (add_lora, build_internvl, build_tokenizer,
                    image_tokens_per_frame, mllm_image_size)
+from .role_word_attention import RoleWordAttention
 from .sam2_adapter import ReVIOsASAM2
 from .seg_token_head import ReVIOsASegTokenProjector, first_token_hidden
 
@@ -96,6 +97,13 @@ class ReVIOsA(BaseModel):
             ``[MLP(h_seg) + W pooled(expr), W word_1, ..., W word_L]``
             (:meth:`build_prompt`): the role comes from the seg token, the
             content from pretrained word states.
+        role_word_attention (bool): False (default) or True -- CPU-scale
+            option (needs ``expression_encoder`` and
+            ``sam2.prompt_mask_head``): the seg token chooses its words
+            (:class:`RoleWordAttention`); the head's pooled text becomes the
+            role-weighted word mean and its words are gated by the role's
+            weights, so ``[SEG_ACT]`` and ``[SEG_TAR]`` of one sentence can
+            read different noun phrases.
         target_context_for_actor (bool): False (default: actor and target
             decoded independently, the paper) or True -- CPU-scale option
             (needs ``sam2.prompt_mask_head``): the actor's head also reads
@@ -141,6 +149,7 @@ class ReVIOsA(BaseModel):
                  loss_overlap_weight: float = 0.0,
                  expression_encoder: Optional[dict] = None,
                  target_context_for_actor: bool = False,
+                 role_word_attention: bool = False,
                  attn_loss: Optional[dict] = None,
                  postfix_prob: float = 1.0,
                  eval_postfix: Optional[str] = pt.POSTFIXES[2],
@@ -262,6 +271,15 @@ class ReVIOsA(BaseModel):
             from torch import nn
             self.text_proj = nn.Linear(self.text_encoder.hidden_size,
                                        self.sam2.hidden_dim)
+        self.role_word_attention = None
+        if role_word_attention:
+            if self.text_encoder is None or self.sam2.prompt_head is None:
+                raise ValueError(
+                    'role_word_attention weights the words of '
+                    'model.expression_encoder for model.sam2.prompt_mask_head'
+                    ': set both (or role_word_attention=False).')
+            self.role_word_attention = RoleWordAttention(
+                self.sam2.hidden_dim, int(self.text_encoder.hidden_size))
 
     # ------------------------------------------------------------------
     # helpers
@@ -307,7 +325,9 @@ class ReVIOsA(BaseModel):
         Baseline-style conditioning (``RVOSTextFPNMaskHead`` on frozen
         pretrained word states) plus the role: the projected seg-token
         state ``MLP(h_seg)`` is concatenated to the pooled text and
-        to every word state. None without ``expression_encoder`` or without
+        to every word state. With ``role_word_attention`` the pooled text
+        is the role-weighted word mean and the word states are gated by
+        the role's weights. None without ``expression_encoder`` or without
         a prompt mask head (the head then reads the prompt tokens).
 
         Args:
@@ -323,13 +343,17 @@ class ReVIOsA(BaseModel):
             return None
         seg = self.projector(seg_hidden)[:, 0]  # (1, C)
         words = text['hidden'][index:index + 1].to(seg.dtype)
+        mask = text['mask'][index:index + 1]
+        pooled = text['pooled'][index:index + 1].to(seg.dtype)
+        if self.role_word_attention is not None:
+            pooled, gate = self.role_word_attention(seg, words, mask)
+            words = words * gate[..., None]
         length = words.size(1)
         return dict(
             hidden=torch.cat([words, seg[:, None].expand(-1, length, -1)],
                              dim=-1),
-            mask=text['mask'][index:index + 1],
-            pooled=torch.cat([text['pooled'][index:index + 1].to(seg.dtype),
-                              seg], dim=-1))
+            mask=mask,
+            pooled=torch.cat([pooled, seg], dim=-1))
 
     def _device(self) -> torch.device:
         return self.projector.mlp[0].weight.device

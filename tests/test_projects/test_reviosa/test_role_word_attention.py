@@ -1,0 +1,86 @@
+"""Role-specific word attention of the ReVIOsA CPU head text
+(``model.role_word_attention``)."""
+import math
+
+import pytest
+import torch
+from reviosa_tiny import TINY_SAM2, tiny_model_cfg
+
+from projects.ReVIOsA.reviosa.role_word_attention import RoleWordAttention
+from rvos_plugin.registry import MODELS
+
+HEAD = dict(type='RVOSTextFPNMaskHead', channels=16, num_groups=4,
+            attn_levels=(), temporal_levels=(1, 2))
+TINY_TEXT = dict(type='RVOSHFTextEncoder', config=dict(
+    hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+    intermediate_size=32))
+
+
+def test_hand_computed_weights_pooled_and_gate():
+    attn = RoleWordAttention(role_dims=1, word_dims=2, attn_dims=1)
+    with torch.no_grad():
+        attn.query.weight.fill_(1.0)
+        attn.query.bias.zero_()
+        attn.key.weight.copy_(torch.tensor([[1.0, 0.0]]))
+        attn.key.bias.zero_()
+    role = torch.tensor([[math.log(3.0)]])
+    # keys 1, 0, 7 (padding) -> logits log3, 0, -inf -> weights 3/4, 1/4, 0
+    words = torch.tensor([[[1.0, 2.0], [0.0, 4.0], [7.0, 9.0]]])
+    mask = torch.tensor([[True, True, False]])
+    pooled, gate = attn(role, words, mask)
+    torch.testing.assert_close(pooled, torch.tensor([[0.75, 2.5]]))
+    torch.testing.assert_close(gate, torch.tensor([[1.0, 1 / 3, 0.0]]))
+    # the other role (-log 3) prefers the other word
+    pooled, gate = attn(-role, words, mask)
+    torch.testing.assert_close(pooled, torch.tensor([[0.25, 3.5]]))
+    torch.testing.assert_close(gate, torch.tensor([[1 / 3, 1.0, 0.0]]))
+    with pytest.raises(ValueError, match='no words'):
+        attn(role, words, torch.zeros(1, 3, dtype=torch.bool))
+
+
+def test_model_head_text_is_role_specific_and_trains():
+    torch.manual_seed(0)
+    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
+                prompt_mask_head=HEAD)
+    model = MODELS.build(tiny_model_cfg(
+        sam2=sam2, expression_encoder=TINY_TEXT, role_word_attention=True,
+        video_inference='per_frame'))
+    text = model.encode_expressions(['the red square pushing a blue disc'])
+    c_t = model.text_encoder.hidden_size
+    n = int(text['mask'][0].sum())
+    with torch.no_grad():
+        model.role_word_attention.query.weight.normal_(0, 1.0)
+    seg_a, seg_b = torch.randn(2, 1, model.projector.mlp[0].in_features)
+    ha = model.build_head_text(seg_a, text, 0)
+    hb = model.build_head_text(seg_b, text, 0)
+    role = model.projector(seg_a)[:, 0]
+    pooled, gate = model.role_word_attention(
+        role, text['hidden'][:1], text['mask'][:1])
+    torch.testing.assert_close(ha['pooled'][:, :c_t], pooled)
+    torch.testing.assert_close(ha['hidden'][0, :, :c_t],
+                               text['hidden'][0] * gate[0, :, None])
+    # two roles, one sentence: different word weights (impossible with
+    # concatenation alone: a constant logit per word cancels in softmax)
+    assert (ha['pooled'][:, :c_t] - hb['pooled'][:, :c_t]).abs().max() > 1e-4
+    assert gate[0, :n].max() == 1.0
+    # trains end to end, every trainable parameter gets a gradient
+    from test_prompt_selection_options import _batch
+    # FiLM starts as the identity (zero-init); once it is not, the role's
+    # word weights receive a gradient
+    with torch.no_grad():
+        for film in [*model.sam2.prompt_head.films,
+                     model.sam2.prompt_head.out_film]:
+            film.proj.weight.normal_(0, 0.5)
+    model.train()
+    model._rng.seed(0)
+    losses = model(**_batch(model), mode='loss')
+    sum(losses.values()).backward()
+    assert model.role_word_attention.query.weight.grad.abs().sum() > 0
+    assert [k for k, p in model.named_parameters()
+            if p.requires_grad and p.grad is None] == []
+
+
+def test_needs_expression_encoder_and_prompt_head():
+    with pytest.raises(ValueError, match='role_word_attention'):
+        MODELS.build(tiny_model_cfg(role_word_attention=True,
+                                    expression_encoder=TINY_TEXT))
