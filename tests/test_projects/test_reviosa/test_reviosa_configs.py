@@ -56,7 +56,14 @@ def test_config_builds_trains_and_infers(path):
     model_cfg = cfg.model.to_dict()
     model_cfg['mllm'] = dict(TINY_MLLM, chat_template=None)
     model_cfg['mllm'].pop('chat_template')
+    real_sam2 = model_cfg['sam2']
     model_cfg['sam2'] = dict(TINY_SAM2)
+    if real_sam2.get('prompt_mask_head'):
+        # CPU configs: keep the Lite0 encoder and a narrow prompt head
+        model_cfg['sam2'].update(
+            image_encoder=real_sam2['image_encoder'],
+            prompt_mask_head=dict(real_sam2['prompt_mask_head'],
+                                  channels=16, num_groups=4))
     lora = dict(TINY_LORA)
     if model_cfg.get('lora') and 'target_modules' in model_cfg['lora']:
         # keep the config's module list (phi3 names are simply absent)
