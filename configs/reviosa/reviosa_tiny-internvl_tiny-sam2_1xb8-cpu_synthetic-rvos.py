@@ -83,6 +83,11 @@ model = dict(
     # [SEG_TAR] read the same text. One epoch, full val: Overall .523 ->
     # .537, actor / target J&F .344 / .454 -> .360 / .489 (work_dirs/s3).
     role_word_attention=True,
+    # Session 4: the role's keys also carry a learned word-index embedding
+    # (subject first, object last). One epoch, full val: Overall .537 ->
+    # .557, Referring .586 -> .609, target J&F .489 -> .519; actor J&F
+    # .360 -> .358 (work_dirs/s4/r_pos, benchmarks/reviosa_results.md).
+    role_word_positions=True,
     # Released code: BCE 2.0 / Dice 0.5. With BCE-heavy weights the small
     # synthetic objects are segmented all at once; 1 / 1 as the baseline.
     loss_bce_weight=1.0,

@@ -104,6 +104,11 @@ class ReVIOsA(BaseModel):
             role-weighted word mean and its words are gated by the role's
             weights, so ``[SEG_ACT]`` and ``[SEG_TAR]`` of one sentence can
             read different noun phrases.
+        role_word_positions (bool): False (default) or True -- with
+            ``role_word_attention``, the keys also carry a learned
+            embedding of each word's index (one per token of the
+            expression encoder's ``max_length``), so a role can prefer
+            the sentence's first or last noun phrase.
         target_context_for_actor (bool): False (default: actor and target
             decoded independently, the paper) or True -- CPU-scale option
             (needs ``sam2.prompt_mask_head``): the actor's head also reads
@@ -150,6 +155,7 @@ class ReVIOsA(BaseModel):
                  expression_encoder: Optional[dict] = None,
                  target_context_for_actor: bool = False,
                  role_word_attention: bool = False,
+                 role_word_positions: bool = False,
                  attn_loss: Optional[dict] = None,
                  postfix_prob: float = 1.0,
                  eval_postfix: Optional[str] = pt.POSTFIXES[2],
@@ -272,6 +278,9 @@ class ReVIOsA(BaseModel):
             self.text_proj = nn.Linear(self.text_encoder.hidden_size,
                                        self.sam2.hidden_dim)
         self.role_word_attention = None
+        if role_word_positions and not role_word_attention:
+            raise ValueError('role_word_positions adds positions to the '
+                             'keys of role_word_attention: set both.')
         if role_word_attention:
             if self.text_encoder is None or self.sam2.prompt_head is None:
                 raise ValueError(
@@ -279,7 +288,9 @@ class ReVIOsA(BaseModel):
                     'model.expression_encoder for model.sam2.prompt_mask_head'
                     ': set both (or role_word_attention=False).')
             self.role_word_attention = RoleWordAttention(
-                self.sam2.hidden_dim, int(self.text_encoder.hidden_size))
+                self.sam2.hidden_dim, int(self.text_encoder.hidden_size),
+                num_positions=(int(self.text_encoder.max_length)
+                               if role_word_positions else 0))
 
     # ------------------------------------------------------------------
     # helpers

@@ -150,6 +150,7 @@ def test_cpu_config_turns_the_options_on_real_config_does_not():
     assert cpu.model.loss_overlap_weight == 0.0
     assert cpu.model.target_context_for_actor is False
     assert cpu.model.role_word_attention is True
+    assert cpu.model.role_word_positions is True
     real = Config.fromfile(osp.join(
         REPO, 'configs', 'reviosa',
         'reviosa_internvl25-1b-lora_sam2-hiera-l_4xb2-10e_interrvos-8k.py'))
@@ -158,6 +159,7 @@ def test_cpu_config_turns_the_options_on_real_config_does_not():
     assert real.model.get('expression_encoder') is None
     assert not real.model.get('target_context_for_actor', False)
     assert not real.model.get('role_word_attention', False)
+    assert not real.model.get('role_word_positions', False)
     assert 'paramwise_cfg' not in real.optim_wrapper
 
 

@@ -38,6 +38,32 @@ def test_hand_computed_weights_pooled_and_gate():
         attn(role, words, torch.zeros(1, 3, dtype=torch.bool))
 
 
+def test_hand_computed_position_keys():
+    attn = RoleWordAttention(role_dims=1, word_dims=1, attn_dims=1,
+                             num_positions=3)
+    with torch.no_grad():
+        attn.query.weight.fill_(1.0)
+        attn.query.bias.zero_()
+        attn.key.weight.zero_()  # content-blind keys: only positions
+        attn.key.bias.zero_()
+        attn.position.copy_(torch.tensor([[math.log(3.0)], [0.0], [5.0]]))
+    words = torch.tensor([[[2.0], [6.0]]])
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    # zero-initialised positions change nothing before training
+    assert RoleWordAttention(1, 1, 1, num_positions=3).position.abs().sum() \
+        == 0
+    # role 1: logits log3, 0 -> weights 3/4, 1/4 -> pooled 3
+    pooled, gate = attn(torch.tensor([[1.0]]), words, mask)
+    torch.testing.assert_close(pooled, torch.tensor([[3.0]]))
+    torch.testing.assert_close(gate, torch.tensor([[1.0, 1 / 3]]))
+    # role -1 prefers the second word: weights 1/4, 3/4 -> pooled 5
+    pooled, _ = attn(torch.tensor([[-1.0]]), words, mask)
+    torch.testing.assert_close(pooled, torch.tensor([[5.0]]))
+    with pytest.raises(ValueError, match='num_positions'):
+        attn(torch.tensor([[1.0]]), torch.zeros(1, 4, 1),
+             torch.ones(1, 4, dtype=torch.bool))
+
+
 def test_model_head_text_is_role_specific_and_trains():
     torch.manual_seed(0)
     sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
@@ -78,6 +104,20 @@ def test_model_head_text_is_role_specific_and_trains():
     assert model.role_word_attention.query.weight.grad.abs().sum() > 0
     assert [k for k, p in model.named_parameters()
             if p.requires_grad and p.grad is None] == []
+
+
+def test_model_position_keys_cover_the_encoder_length():
+    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
+                prompt_mask_head=HEAD)
+    model = MODELS.build(tiny_model_cfg(
+        sam2=sam2, expression_encoder=dict(TINY_TEXT, max_length=12),
+        role_word_attention=True, role_word_positions=True,
+        video_inference='per_frame'))
+    assert tuple(model.role_word_attention.position.shape) == (12, 64)
+    with pytest.raises(ValueError, match='role_word_positions'):
+        MODELS.build(tiny_model_cfg(
+            sam2=sam2, expression_encoder=TINY_TEXT,
+            role_word_positions=True, video_inference='per_frame'))
 
 
 def test_needs_expression_encoder_and_prompt_head():
