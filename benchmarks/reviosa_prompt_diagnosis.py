@@ -2,8 +2,10 @@
 
 On the unidirectional (actor-target) validation expressions of the synthetic
 set, reports the answer-token accuracy, the actor / target mask IoU with the
-GT, and the IoU *between* the predicted actor and target masks (1.0 = the
-decoder ignores the prompt and segments the same thing for both tokens).
+GT, the IoU *between* the predicted actor and target masks (1.0 = the
+decoder ignores the prompt and segments the same thing for both tokens), and
+the swapped IoUs (predicted actor vs GT target, predicted target vs GT
+actor: high values = the tokens pick the wrong noun phrase).
 
     OMP_NUM_THREADS=1 python benchmarks/reviosa_prompt_diagnosis.py \\
         CONFIG CHECKPOINT [--max-items 48]
@@ -68,7 +70,8 @@ def main():
             tokens=float(any('[SEG_ACT]' in a.upper() for a in ans)
                          and any('[SEG_TAR]' in a.upper() for a in ans)),
             actor=iou(pa, ga), target=iou(pt, gt), act_vs_tar=iou(pa, pt),
-            gt_act_vs_tar=iou(ga, gt)))
+            gt_act_vs_tar=iou(ga, gt), actor_vs_gt_target=iou(pa, gt),
+            target_vs_gt_actor=iou(pt, ga)))
     keys = rows[0].keys()
     print(f'{len(rows)} unidirectional val expressions')
     for k in keys:
