@@ -84,9 +84,9 @@ model = dict(
     # .537, actor / target J&F .344 / .454 -> .360 / .489 (work_dirs/s3).
     role_word_attention=True,
     # Session 4: the role's keys also carry a learned word-index embedding
-    # (subject first, object last). One epoch, full val: Overall .537 ->
-    # .557, Referring .586 -> .609, target J&F .489 -> .519; actor J&F
-    # .360 -> .358 (work_dirs/s4/r_pos, benchmarks/reviosa_results.md).
+    # (subject first, object last). One epoch, full val, Overall J&F:
+    # .537 -> .542 with 2 threads (quickstart), .557 with 1 thread; the
+    # thread count alone moves it ~1.5 (benchmarks/reviosa_results.md).
     role_word_positions=True,
     # Released code: BCE 2.0 / Dice 0.5. With BCE-heavy weights the small
     # synthetic objects are segmented all at once; 1 / 1 as the baseline.
