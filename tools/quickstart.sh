@@ -43,11 +43,10 @@ prepare
 echo "[quickstart] $(date +%T) training $CONFIG"
 rm -rf "$WORK"
 train_start=$(date +%s)
-# validation runs once, below, next to the trivial predictors (not also during training:
-# mmengine validates after the last epoch/iteration whatever val_interval is, unless val_begin is beyond it)
+# validation runs once, below, next to the trivial predictors, not also during training (mmengine
+# validates after the last epoch/iteration whatever val_interval is; a val_begin beyond the end skips it)
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK" --cfg-options "train_dataloader.dataset.data_root=$DATA" \
-    "val_dataloader.dataset.data_root=$DATA" "test_dataloader.dataset.data_root=$DATA" \
-    train_cfg.val_interval=100000 train_cfg.val_begin=100000
+    "val_dataloader.dataset.data_root=$DATA" "test_dataloader.dataset.data_root=$DATA" train_cfg.val_begin=100000
 train_min=$(python3 -c "print(($(date +%s) - $train_start) / 60)")
 CKPT=$(cat "$WORK/last_checkpoint")
 
