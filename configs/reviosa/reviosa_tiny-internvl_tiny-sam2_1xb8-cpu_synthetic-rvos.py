@@ -98,6 +98,15 @@ model = dict(
     # The actor's head reading the target mask: OFF, no gain in one epoch
     # (actor J&F .339 vs .344, work_dirs/r2/e6).
     target_context_for_actor=False,
+    # Session 5: the decoder's low-resolution logits, upsampled, refined by
+    # the frames' colour affinities (PAR, Ru et al. CVPR 2022, its published
+    # defaults; rvos_plugin/models/layers/pixel_adaptive_refinement.py).
+    # Same 1-epoch checkpoint, full val: Referring .586 -> .648, Actor-Target
+    # .440 -> .492, Overall .542 -> .601 (benchmarks/reviosa_results.md).
+    mask_refinement=dict(type='PixelAdaptiveRefinement'),
+    # Session 5: actor and target decoded as disjoint masks: OFF. On the
+    # 2-epoch checkpoint actor / target J&F .492 / .610 -> .484 / .586.
+    exclusive_actor_target=False,
     actor_token='[SEG_ACT]',
     target_token='[SEG_TAR]',
     token_mode='joint',
@@ -124,7 +133,11 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='ReVIOsAActorTargetMetric')
 test_evaluator = val_evaluator
 
-max_epochs = 1  # 332 iters: 5.4 min training + 2 min validation (revision 3)
+# Session 5: 2 epochs (664 iterations; 1 before). Quickstart on 2 idle
+# cores: training 8.1 min, whole run 11.1 min (budget 15). Against 1 epoch,
+# both with PAR: Overall .601 -> .643, actor / target .441 / .544 -> .492 /
+# .610 (benchmarks/reviosa_results.md).
+max_epochs = 2
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
                  val_interval=max_epochs)
 val_cfg = dict(type='ValLoop')

@@ -48,6 +48,28 @@ def select_mllm_frames(num_frames: int, k: int, policy: str) -> List[int]:
                                            k)).astype(int).tolist()))
 
 
+def exclusive_logits(actor: torch.Tensor, target: torch.Tensor,
+                     threshold: float = 0.5):
+    """Make two mask-logit maps claim disjoint foregrounds.
+
+    Where both are foreground (``sigmoid > threshold``), the map with the
+    smaller logit is pushed to background (-1e4); elsewhere both are kept.
+
+    Args:
+        actor (Tensor): (T, H, W) logits.
+        target (Tensor): (T, H, W) logits, same shape.
+        threshold (float): sigmoid threshold of a foreground pixel.
+
+    Returns:
+        tuple[Tensor, Tensor]: the actor and target logits.
+    """
+    t = float(np.log(threshold / (1 - threshold)))
+    both = (actor > t) & (target > t)
+    background = actor.new_tensor(-1e4)
+    return (torch.where(both & (target > actor), background, actor),
+            torch.where(both & (actor >= target), background, target))
+
+
 @MODELS.register_module()
 class ReVIOsA(BaseModel):
     """Referring Video Interaction-aware Object Segmentation.
@@ -125,6 +147,16 @@ class ReVIOsA(BaseModel):
         eval_postfix (str, optional): postfix of the evaluation prompt.
         max_new_tokens (int): generation budget at inference.
         mask_threshold (float): sigmoid threshold (0.5).
+        mask_refinement (dict, optional): refine each frame's mask
+            probabilities with the frame's colour affinities before the
+            threshold, e.g. ``dict(type='PixelAdaptiveRefinement')``. Not in
+            the paper (SAM2 masks need none); a CPU-scale lever for the
+            low-resolution decoder. ``None`` (default): off.
+        exclusive_actor_target (bool): decode the actor and the target of an
+            expression as different objects: a pixel both masks claim goes
+            to the one with the larger logit. The annotation defines them
+            as distinct objects (InterRVOS Sec. 3.1); the tiny CPU model
+            often segments the target with both tokens. Default off.
         offload_frames (bool): keep video frames on the CPU in inference and
             move them to the device chunk by chunk.
         frame_chunk (int): frames per SAM2 encoder call in inference.
@@ -164,6 +196,8 @@ class ReVIOsA(BaseModel):
                  no_target_answer: str = 'There is no target.',
                  max_new_tokens: int = 16,
                  mask_threshold: float = 0.5,
+                 mask_refinement: Optional[dict] = None,
+                 exclusive_actor_target: bool = False,
                  offload_frames: bool = True,
                  frame_chunk: int = 8,
                  data_preprocessor: Optional[dict] = None,
@@ -200,6 +234,9 @@ class ReVIOsA(BaseModel):
         self.no_target_answer = no_target_answer
         self.max_new_tokens = max_new_tokens
         self.mask_threshold = mask_threshold
+        self.mask_refinement = None if mask_refinement is None else \
+            MODELS.build(mask_refinement)
+        self.exclusive_actor_target = exclusive_actor_target
         self.offload_frames = offload_frames
         self.frame_chunk = frame_chunk
         self._rng = random.Random(0)
@@ -640,8 +677,8 @@ class ReVIOsA(BaseModel):
         head_text = self.build_head_text(emb, text, 0)
         out_size = frames.shape[-2:]
         if self.video_inference == 'propagate':
-            return self.sam2.propagate(frames, prompt.float(), cond,
-                                       out_size, self.frame_chunk)
+            return self._refine(frames, self.sam2.propagate(
+                frames, prompt.float(), cond, out_size, self.frame_chunk))
         logits = []
         dev = self._device()
         for start in range(0, frames.size(0), self.frame_chunk):
@@ -654,7 +691,21 @@ class ReVIOsA(BaseModel):
                 head_text=head_text, context=ctx)
             logits.append(F.interpolate(low, size=out_size, mode='bilinear',
                                         align_corners=False)[:, 0])
-        return torch.cat(logits)
+        return self._refine(frames, torch.cat(logits))
+
+    def _refine(self, frames: torch.Tensor,
+                logits: torch.Tensor) -> torch.Tensor:
+        """``mask_refinement`` of (T, h, w) logits at the frames' size,
+        chunk by chunk on the logits' device; unchanged when it is off."""
+        if self.mask_refinement is None:
+            return logits
+        out = []
+        for start in range(0, frames.size(0), self.frame_chunk):
+            lg = logits[start:start + self.frame_chunk, None].float()
+            chunk = frames[start:start + self.frame_chunk].to(lg.device)
+            prob = self.mask_refinement(chunk, lg.sigmoid())
+            out.append(prob.logit(1e-6)[:, 0])
+        return torch.cat(out)
 
     def _to_ori(self, logits: Optional[torch.Tensor], num_frames: int,
                 ori_shape) -> torch.Tensor:
@@ -709,6 +760,11 @@ class ReVIOsA(BaseModel):
                 context = (tar.sigmoid() > self.mask_threshold).float()
             act = None if res['act'] is None else self._segment_video(
                 clip, res['act'], cond, text, context)
+            if self.exclusive_actor_target and act is not None and \
+                    tar is not None:
+                act, tar = exclusive_logits(act, tar, self.mask_threshold)
+                set_frame_masks(sample, 'pred_target_mask',
+                                self._to_ori(tar, num_frames, ori))
             set_frame_masks(sample, 'pred_mask',
                             self._to_ori(act, num_frames, ori))
             sample.set_metainfo(dict(pred_answer=answers,

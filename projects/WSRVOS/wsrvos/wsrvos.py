@@ -123,6 +123,11 @@ class WSRVOS(BaseModel):
             the presence scalars instead of theta (needs presence_contrast).
         test_threshold (float): Inference theta: 0.4 in the paper (Sec. 3.7),
             0.5 in the released code.
+        mask_refinement (dict, optional): Lever: refine the upsampled
+            inference map with the frames' colour affinities before the
+            threshold, e.g. ``dict(type='PixelAdaptiveRefinement')`` (PAR,
+            the standard remedy for coarse maps in weakly supervised
+            segmentation). ``None`` (default): the paper's Sec. 3.7.
         test_mode_presence (bool): Lever: predict tokens with positive
             presence logit instead of ``sigmoid(s) > test_threshold``.
         condition_on (str): What the video is conditioned on in training
@@ -168,6 +173,7 @@ class WSRVOS(BaseModel):
                  pseudo_mask_from_presence: bool = False,
                  test_threshold: float = 0.4,
                  test_mode_presence: bool = False,
+                 mask_refinement: Optional[dict] = None,
                  condition_on: str = 'positives',
                  warmup_iters: int = 0,
                  num_vision_blocks: Optional[int] = None,
@@ -206,6 +212,8 @@ class WSRVOS(BaseModel):
         self.pseudo_mask_from_presence = pseudo_mask_from_presence
         self.test_threshold = test_threshold
         self.test_mode_presence = test_mode_presence
+        self.mask_refinement = None if mask_refinement is None else \
+            MODELS.build(mask_refinement)
         self.warmup_iters = warmup_iters
         self.cls_only = False  # set by WSRVOSWarmupHook (Tab. S4)
         self._negative_bank = deque(maxlen=negative_bank_size)
@@ -762,7 +770,10 @@ class WSRVOS(BaseModel):
         H_pad, W_pad = inputs.shape[-2:]
         prob = prob.reshape(B * T, 1, *feats['grid'])
         prob = F.interpolate(prob, size=(H_pad, W_pad), mode='bilinear',
-                             align_corners=False).reshape(B, T, H_pad, W_pad)
+                             align_corners=False)
+        if self.mask_refinement is not None:
+            prob = self.mask_refinement(inputs.flatten(0, 1), prob)
+        prob = prob.reshape(B, T, H_pad, W_pad)
         for b, sample in enumerate(data_samples):
             h, w = sample.metainfo.get('img_shape', (H_pad, W_pad))[:2]
             ori_h, ori_w = sample.metainfo.get('ori_shape', (h, w))[:2]

@@ -44,7 +44,10 @@ class RVOSSupervisedBaseline(BaseModel):
             mode, keyed by a SHA-1 of the input bytes. Test splits list one
             sample per (video, expression), consecutively per video, so the
             frames of a video are encoded once instead of once per
-            expression. 0 disables it.
+            expression. 0 disables it; ``mask_refinement`` (default
+            ``None``), e.g. ``dict(type='PixelAdaptiveRefinement')``: refine
+            the probabilities with the frames' colour affinities before the
+            threshold (to compare with WSRVOS under the same inference).
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -66,6 +69,8 @@ class RVOSSupervisedBaseline(BaseModel):
         self.train_cfg = train_cfg or {}
         self.test_cfg = dict(mask_thr=0.5, feat_cache_size=2)
         self.test_cfg.update(test_cfg or {})
+        refine = self.test_cfg.get('mask_refinement')
+        self.mask_refinement = None if refine is None else MODELS.build(refine)
         self._feat_cache: 'OrderedDict[str, tuple]' = OrderedDict()
 
     # ------------------------------------------------------------ encoders
@@ -234,13 +239,16 @@ class RVOSSupervisedBaseline(BaseModel):
         """
         logits = self._forward(inputs, data_samples)
         thr = self.test_cfg['mask_thr']
-        for sample, clip in zip(data_samples, logits):
+        for sample, clip, frames in zip(data_samples, logits, inputs):
             meta = sample.metainfo
             img_h, img_w = meta.get('img_shape', clip.shape[-2:])[:2]
             ori_h, ori_w = meta.get('ori_shape', (img_h, img_w))[:2]
-            clip = clip[:, :img_h, :img_w].unsqueeze(1).float()
+            clip = clip.unsqueeze(1).float()  # T,1,H_pad,W_pad logits
+            if self.mask_refinement is not None:  # refined probabilities
+                clip = self.mask_refinement(frames,
+                                            clip.sigmoid()).logit(1e-6)
             clip = F.interpolate(
-                clip, size=(ori_h, ori_w), mode='bilinear',
-                align_corners=False)[:, 0]
+                clip[..., :img_h, :img_w], size=(ori_h, ori_w),
+                mode='bilinear', align_corners=False)[:, 0]
             set_frame_masks(sample, 'pred_mask', clip.sigmoid() > thr)
         return list(data_samples)

@@ -103,6 +103,30 @@ def test_tensor_mode_and_predict_at_ori_shape(real_model):
     assert len(model._feat_cache) == 1
 
 
+def test_predict_with_mask_refinement(real_model):
+    model = real_model
+    model.eval()
+    clip, sample = _sample('the red square', h=64, w=80, ori=(120, 150))
+    data = _batch(model, [(clip, sample)], False)
+    with torch.no_grad():
+        plain = [f.pred_mask.data.clone() for f in model(
+            **data, mode='predict')[0].video_data_samples]
+        model.mask_refinement = MODELS.build(
+            dict(type='PixelAdaptiveRefinement', num_iters=3))
+        try:
+            refined = [f.pred_mask.data for f in model(
+                **data, mode='predict')[0].video_data_samples]
+        finally:
+            model.mask_refinement = None
+    assert all(m.shape == (1, 120, 150) and m.dtype == torch.bool
+               for m in refined)
+    assert any(not torch.equal(x, y) for x, y in zip(plain, refined))
+    built = MODELS.build(dict(
+        _cfg(pretrained=False),
+        test_cfg=dict(mask_refinement=dict(type='PixelAdaptiveRefinement'))))
+    assert built.mask_refinement is not None
+
+
 def test_predict_never_reads_gt(real_model):
     model = real_model
     model.eval()

@@ -131,7 +131,8 @@ def test_missing_expression_keys_and_empty_text_raise():
          calibration=dict(standardize=True, learnable_scale_bias=True),
          mil_head=dict(slot_agnostic_smt=True, released_code_bce_on_y=True),
          presence_contrast=dict(loss_weight=1.0, init_scale=10.0),
-         pseudo_mask_from_presence=True, test_mode_presence=True),
+         pseudo_mask_from_presence=True, test_mode_presence=True,
+         mask_refinement=dict(type='PixelAdaptiveRefinement', num_iters=2)),
 ])
 def test_ablation_variants_train_and_predict(overrides):
     model = MODELS.build(tiny_model_cfg(**overrides))
@@ -233,3 +234,30 @@ def test_text_cache_gives_the_uncached_features():
     # a selection point changes the text features: no cache
     with_sel = MODELS.build(tiny_model_cfg(text_cache_size=5))
     assert not with_sel._text_cache_usable()
+
+
+def test_mask_refinement_refines_the_upsampled_inference_map():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_model_cfg(
+        mask_refinement=dict(type='PixelAdaptiveRefinement'))).eval()
+    assert model.mask_refinement is not None
+    inputs, samples = _batch(B=1, T=2)
+    seen = {}
+
+    class FakeRefinement(torch.nn.Module):
+
+        def forward(self, images, probs):
+            seen['images'], seen['probs'] = images, probs
+            out = torch.zeros_like(probs)
+            out[..., :10, :20] = 1  # a box the coarse map cannot draw
+            return out
+
+    model.mask_refinement = FakeRefinement()
+    with torch.no_grad():
+        out = model(inputs, samples, mode='predict')
+    assert torch.equal(seen['images'], inputs.flatten(0, 1))
+    assert seen['probs'].shape == (2, 1, 64, 64)  # (B*T, 1, H_pad, W_pad)
+    for frame in out[0].video_data_samples:
+        mask = frame.pred_mask.data[0]  # ori_shape (70, 74)
+        assert mask.shape == (70, 74)
+        assert mask[:9, :21].all() and not mask[12:].any()
