@@ -112,9 +112,10 @@ optim_wrapper = dict(
         'presence_head': dict(lr_mult=10.0, decay_mult=0.0),
         'calibration': dict(lr_mult=10.0, decay_mult=0.0)}))
 
-# CPU budget: 1200 iterations x 8 clips, 0.3-0.8 s each (~10 min on 2
-# cores). Measured on the full val (README, third pass): 600 iterations
-# (warm-up 400) 33.5 J&F, 1200 (800) 36.5, 1800 (1200) 35.3 -- a plateau
+# CPU budget: 1200 iterations x 8 clips, 0.2-0.8 s each (5-10 min on 2
+# cores). Measured on the full val before PAR (README, third pass): 600
+# iterations (warm-up 400) 33.5 J&F, 1200 (800) 36.5, 1800 (1200) 35.3 --
+# a plateau. With PAR: 600 (400) 46.7 (1 thread), 1200 (800) 53.6
 max_iters = 1200
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
