@@ -6,6 +6,7 @@ from .seg_token_head import (ReVIOsASegTokenProjector,  # noqa: F401
                              find_token_positions, first_token_hidden)
 
 __all__ = [
-    'ReVIOsA', 'exclusive_logits', 'select_mllm_frames', 'ReVIOsASAM2', 'tiny_sam2_config',
+    'ReVIOsA', 'exclusive_logits', 'select_mllm_frames', 'ReVIOsASAM2',
+    'tiny_sam2_config',
     'ReVIOsASegTokenProjector', 'find_token_positions', 'first_token_hidden'
 ]
