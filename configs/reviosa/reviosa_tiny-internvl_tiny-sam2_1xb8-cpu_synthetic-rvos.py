@@ -82,7 +82,15 @@ model = dict(
     # weights (a constant logit cancels in the softmax), so [SEG_ACT] and
     # [SEG_TAR] read the same text. One epoch, full val: Overall .523 ->
     # .537, actor / target J&F .344 / .454 -> .360 / .489 (work_dirs/s3).
-    role_word_attention=True,
+    #
+    # Session 6: a bidirectional GRU in the keys (before / after the verb is
+    # a sequential feature) and an independent sigmoid gate per word (a
+    # role keeps its whole noun phrase). The softmax version put the target
+    # role's whole weight on one colour word, often the subject's. With the
+    # two session-6 data/context switches below, 664 iterations, full val:
+    # actor / target J&F .555 / .778 without the target context
+    # (benchmarks/reviosa_results.md, "Session 6").
+    role_word_attention=dict(gating='sigmoid', sequence_encoder=True),
     # Session 4: the role's keys also carry a learned word-index embedding
     # (subject first, object last). One epoch, full val, Overall J&F:
     # .537 -> .542 with 2 threads (quickstart), .557 with 1 thread; the
@@ -95,9 +103,14 @@ model = dict(
     # Actor-target overlap penalty: OFF. At 1.0 it collapsed the actor mask
     # of actor-target expressions to empty (actor J&F .000, work_dirs/r2/e5).
     loss_overlap_weight=0.0,
-    # The actor's head reading the target mask: OFF, no gain in one epoch
-    # (actor J&F .339 vs .344, work_dirs/r2/e6).
-    target_context_for_actor=False,
+    # Session 6: the actor's head reads the target mask (GT in training,
+    # the predicted target at inference) and its dilations by 4 / 8 / 16 %
+    # of the frame: "the object pushing the red star" becomes "the object
+    # next to this mask". Off in revision 3, when the target token still
+    # segmented the subject (no gain then). Same recipe without it: actor
+    # J&F .555 -> .722 (benchmarks/reviosa_results.md, "Session 6").
+    target_context_for_actor=True,
+    target_context_radii=(0.04, 0.08, 0.16),
     # Session 5: the decoder's low-resolution logits, upsampled, refined by
     # the frames' colour affinities (PAR, Ru et al. CVPR 2022, its published
     # defaults; rvos_plugin/models/layers/pixel_adaptive_refinement.py).
@@ -125,7 +138,12 @@ model = dict(
 
 train_dataloader = dict(
     batch_size=8, num_workers=0, persistent_workers=False,
-    dataset=dict(type='RVOSInterRVOSDataset'))
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    # Session 6: unidirectional expressions (the only ones that supervise
+    # [SEG_TAR] and the actor's target context; 18 % of the training
+    # expressions) appear 3 times in the data list (40 %).
+    dataset=dict(type='RVOSInterRVOSDataset',
+                 caption_type_repeats=dict(unidirectional=3)))
 val_dataloader = dict(
     num_workers=0, persistent_workers=False,
     dataset=dict(type='RVOSInterRVOSDataset'))
@@ -133,13 +151,16 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='ReVIOsAActorTargetMetric')
 test_evaluator = val_evaluator
 
-# Session 5: 2 epochs (664 iterations; 1 before). Quickstart on 2 idle
-# cores: training 8.1 min, whole run 11.1 min (budget 15). Against 1 epoch,
-# both with PAR: Overall .601 -> .643, actor / target .441 / .544 -> .492 /
-# .610 (benchmarks/reviosa_results.md).
-max_epochs = 2
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
-                 val_interval=max_epochs)
+# Session 5: 664 iterations (2 epochs of the plain data list; 1 epoch
+# before). Quickstart on 2 idle cores: training 8.1 min, whole run 11.1 min
+# (budget 15). Against 1 epoch, both with PAR: Overall .601 -> .643, actor /
+# target .441 / .544 -> .492 / .610 (benchmarks/reviosa_results.md).
+# Session 6: counted in iterations (the repeated data list makes an epoch
+# 452 iterations), the same 664.
+max_iters = 664
+warmup_iters = 33
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
+                 val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
@@ -155,12 +176,12 @@ optim_wrapper = dict(
         'text_proj': dict(lr_mult=3.0),
         'role_word_attention': dict(lr_mult=3.0)}))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=0.05 * max_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True,
-         begin=0.05 * max_epochs, end=max_epochs,
-         convert_to_iter_based=True),
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
+         end=warmup_iters),
+    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=False,
+         begin=warmup_iters, end=max_iters),
 ]
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+    checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1))
+log_processor = dict(by_epoch=False)

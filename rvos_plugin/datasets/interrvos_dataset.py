@@ -5,7 +5,7 @@ roles per expression (``../shared/notes/FORMATS.md``); the official
 actor-target evaluation reads ``val/new_meta_expressions.json`` +
 ``val/new_mask_dict.json``.
 """
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from rvos_plugin.registry import DATASETS
 from .mevis_dataset import (INTERRVOS_CAPTION_TYPES, RVOSAnnotationError,
@@ -31,6 +31,12 @@ class RVOSInterRVOSDataset(RVOSMeViSDataset):
             types (Table 4 breakdowns).
         require_caption_type (bool): every expression must carry
             ``caption_type`` (InterRVOS); error naming the item otherwise.
+        caption_type_repeats (dict, optional): training-time oversampling,
+            ``{caption_type: n}``: each expression of that type appears n
+            times (an integer >= 1) in the data list, e.g.
+            ``dict(unidirectional=3)`` so the target token, supervised only
+            on unidirectional expressions, gets more updates. Not allowed
+            with ``test_mode=True`` (evaluation counts every item once).
         **kwargs: :class:`RVOSMeViSDataset` arguments (``data_root``,
             ``split``, ``pipeline``, ``test_mode``...).
     """
@@ -41,6 +47,7 @@ class RVOSInterRVOSDataset(RVOSMeViSDataset):
                  official_subset_files: bool = False,
                  caption_types: Optional[Sequence[str]] = None,
                  require_caption_type: bool = True,
+                 caption_type_repeats: Optional[Dict[str, int]] = None,
                  **kwargs):
         if subset not in SUBSETS:
             raise ValueError(f'subset must be one of {SUBSETS}, got '
@@ -60,6 +67,21 @@ class RVOSInterRVOSDataset(RVOSMeViSDataset):
         self.caption_types = (None if caption_types is None else
                               tuple(caption_types))
         self.require_caption_type = require_caption_type
+        repeats = dict(caption_type_repeats or {})
+        bad = set(repeats) - set(INTERRVOS_CAPTION_TYPES)
+        if bad:
+            raise ValueError(f'caption_type_repeats: unknown caption types '
+                             f'{sorted(bad)}; expected '
+                             f'{INTERRVOS_CAPTION_TYPES}.')
+        for name, n in repeats.items():
+            if not isinstance(n, int) or n < 1:
+                raise ValueError(f'caption_type_repeats[{name!r}] must be an '
+                                 f'integer >= 1, got {n!r}.')
+        if repeats and kwargs.get('test_mode', False):
+            raise ValueError('caption_type_repeats oversamples training '
+                             'data; evaluation (test_mode=True) counts '
+                             'every expression once: remove it.')
+        self.caption_type_repeats = repeats
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> List[dict]:
@@ -80,7 +102,8 @@ class RVOSInterRVOSDataset(RVOSMeViSDataset):
             if self.caption_types is not None and \
                     info['caption_type'] not in self.caption_types:
                 continue
-            kept.append(info)
+            kept.extend([info] * self.caption_type_repeats.get(
+                info['caption_type'], 1))
         if not kept:
             raise RVOSAnnotationError(
                 f'{self.ann_file}: no expression left after the filters '

@@ -39,6 +39,31 @@ def test_subsets(root):
     assert [i['caption_type'] for i in multi] == ['multi', 'multi']
 
 
+def test_caption_type_repeats_oversample_training_items(root):
+    base = _infos(RVOSInterRVOSDataset(data_root=root, split='val'))
+    rep = _infos(RVOSInterRVOSDataset(
+        data_root=root, split='val',
+        caption_type_repeats=dict(unidirectional=3, multi=1)))
+    # 2 videos x (single, multi, 3 x unidirectional)
+    assert len(base) == 6 and len(rep) == 10
+    count = {}
+    for i in rep:
+        key = (i['video_id'], i['exp_id'])
+        count[key] = count.get(key, 0) + 1
+    for i in base:
+        want = 3 if i['caption_type'] == 'unidirectional' else 1
+        assert count[(i['video_id'], i['exp_id'])] == want
+    with pytest.raises(ValueError, match='test_mode'):
+        RVOSInterRVOSDataset(data_root=root, split='val', test_mode=True,
+                             caption_type_repeats=dict(unidirectional=2))
+    with pytest.raises(ValueError, match='unknown caption types'):
+        RVOSInterRVOSDataset(data_root=root, split='val',
+                             caption_type_repeats=dict(active=2))
+    with pytest.raises(ValueError, match='integer >= 1'):
+        RVOSInterRVOSDataset(data_root=root, split='val',
+                             caption_type_repeats=dict(multi=0))
+
+
 def test_official_subset_files(root):
     split = osp.join(root, 'val')
     meta = json.load(open(osp.join(split, 'meta_expressions.json')))

@@ -4,7 +4,7 @@ Paper: InterRVOS (Sec. 4, App. A, Fig. 5); released code facts in
 ``../shared/notes/FORMATS.md``. Design choices: ``docs/decisions/reviosa.md``.
 """
 import random
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -46,6 +46,33 @@ def select_mllm_frames(num_frames: int, k: int, policy: str) -> List[int]:
         return list(range(k))
     return sorted(set(np.round(np.linspace(0, num_frames - 1,
                                            k)).astype(int).tolist()))
+
+
+def proximity_maps(mask: torch.Tensor,
+                   radii: Sequence[float]) -> torch.Tensor:
+    """Dilations of a mask at radii relative to the frame size.
+
+    Args:
+        mask (Tensor): (T, 1, H, W) values in [0, 1].
+        radii (Sequence[float]): radius of each map as a fraction of
+            ``min(H, W)``; a radius of r pixels is a (2r + 1)-square max
+            filter (at least 1 pixel).
+
+    Returns:
+        Tensor: (T, len(radii), H, W); map k is 1 within
+        ``radii[k] * min(H, W)`` pixels (Chebyshev distance) of the mask.
+    """
+    if mask.dim() != 4 or mask.size(1) != 1:
+        raise ValueError(f'proximity_maps expects (T, 1, H, W), got '
+                         f'{tuple(mask.shape)}.')
+    side = min(mask.shape[-2:])
+    out = []
+    for r in radii:
+        if r <= 0:
+            raise ValueError(f'proximity radii must be > 0, got {r}.')
+        k = max(1, int(round(r * side)))
+        out.append(F.max_pool2d(mask, 2 * k + 1, stride=1, padding=k))
+    return torch.cat(out, dim=1)
 
 
 def exclusive_logits(actor: torch.Tensor, target: torch.Tensor,
@@ -119,13 +146,15 @@ class ReVIOsA(BaseModel):
             ``[MLP(h_seg) + W pooled(expr), W word_1, ..., W word_L]``
             (:meth:`build_prompt`): the role comes from the seg token, the
             content from pretrained word states.
-        role_word_attention (bool): False (default) or True -- CPU-scale
-            option (needs ``expression_encoder`` and
+        role_word_attention (bool | dict): False (default) or True --
+            CPU-scale option (needs ``expression_encoder`` and
             ``sam2.prompt_mask_head``): the seg token chooses its words
             (:class:`RoleWordAttention`); the head's pooled text becomes the
             role-weighted word mean and its words are gated by the role's
             weights, so ``[SEG_ACT]`` and ``[SEG_TAR]`` of one sentence can
-            read different noun phrases.
+            read different noun phrases. A dict turns it on with extra
+            :class:`RoleWordAttention` arguments (``gating``,
+            ``sequence_encoder``, ``attn_dims``).
         role_word_positions (bool): False (default) or True -- with
             ``role_word_attention``, the keys also carry a learned
             embedding of each word's index (one per token of the
@@ -139,6 +168,12 @@ class ReVIOsA(BaseModel):
             mask, decoded first), zeros when the expression has no target,
             so "the object interacting with the target" becomes a local
             spatial relation for the head.
+        target_context_radii (Sequence[float]): with
+            ``target_context_for_actor``, the context also carries one
+            proximity map per radius: the target mask dilated by
+            ``radius * min(H, W)`` pixels (:func:`proximity_maps`), so the
+            head sees "near the target" at several scales without a large
+            receptive field. Empty (default): the mask alone.
         attn_loss (dict, optional): released attention-map loss, off by
             default: ``dict(weight=1.0, layers=[-1], heads=None)``; needs
             ``mllm.attn_implementation='eager'``.
@@ -186,7 +221,8 @@ class ReVIOsA(BaseModel):
                  loss_overlap_weight: float = 0.0,
                  expression_encoder: Optional[dict] = None,
                  target_context_for_actor: bool = False,
-                 role_word_attention: bool = False,
+                 target_context_radii: Sequence[float] = (),
+                 role_word_attention: Union[bool, dict] = False,
                  role_word_positions: bool = False,
                  attn_loss: Optional[dict] = None,
                  postfix_prob: float = 1.0,
@@ -286,13 +322,19 @@ class ReVIOsA(BaseModel):
                 sam2 = dict(sam2, prompt_head_text_channels=int(
                     self.text_encoder.hidden_size))
         self.target_context_for_actor = target_context_for_actor
+        self.target_context_radii = tuple(float(r)
+                                          for r in target_context_radii)
+        if self.target_context_radii and not target_context_for_actor:
+            raise ValueError('target_context_radii shapes the context of '
+                             'target_context_for_actor: set both.')
         if target_context_for_actor:
             if sam2.get('prompt_mask_head') is None:
                 raise ValueError(
                     'target_context_for_actor feeds the target mask to '
                     'model.sam2.prompt_mask_head: set one (or '
                     'target_context_for_actor=False).')
-            sam2 = dict(sam2, prompt_head_context=True)
+            sam2 = dict(sam2, prompt_head_context=1 + len(
+                self.target_context_radii))
         self.sam2 = ReVIOsASAM2(**sam2)
         if (self.sam2.prompt_head is not None
                 and video_inference == 'propagate'):
@@ -324,10 +366,12 @@ class ReVIOsA(BaseModel):
                     'role_word_attention weights the words of '
                     'model.expression_encoder for model.sam2.prompt_mask_head'
                     ': set both (or role_word_attention=False).')
+            role_cfg = (dict(role_word_attention)
+                        if isinstance(role_word_attention, dict) else {})
             self.role_word_attention = RoleWordAttention(
                 self.sam2.hidden_dim, int(self.text_encoder.hidden_size),
                 num_positions=(int(self.text_encoder.max_length)
-                               if role_word_positions else 0))
+                               if role_word_positions else 0), **role_cfg)
 
     # ------------------------------------------------------------------
     # helpers
@@ -402,6 +446,14 @@ class ReVIOsA(BaseModel):
                              dim=-1),
             mask=mask,
             pooled=torch.cat([pooled, seg], dim=-1))
+
+    def actor_context(self, target_mask: torch.Tensor) -> torch.Tensor:
+        """Context of the actor's head: (T, 1, H, W) target mask ->
+        (T, 1 + R, H, W) mask and its proximity maps."""
+        if not self.target_context_radii:
+            return target_mask
+        return torch.cat([target_mask, proximity_maps(
+            target_mask, self.target_context_radii)], dim=1)
 
     def _device(self) -> torch.device:
         return self.projector.mlp[0].weight.device
@@ -564,9 +616,9 @@ class ReVIOsA(BaseModel):
                 if (self.target_context_for_actor and name == 'act'
                         and data_samples[b].metainfo.get('has_target')):
                     # teacher forcing: the GT target mask of the clip
-                    context = self._crop(
+                    context = self.actor_context(self._crop(
                         stack_frame_masks(data_samples[b], 'gt_target_mask'),
-                        data_samples[b]).to(prompt.device)[:, None].float()
+                        data_samples[b]).to(prompt.device)[:, None].float())
                 low = self.sam2.segment_frames(feats[fi], prompt, inds,
                                                head_text, context)
                 gt = self._crop(stack_frame_masks(data_samples[b], gt_key),
@@ -685,7 +737,7 @@ class ReVIOsA(BaseModel):
             chunk = frames[start:start + self.frame_chunk].to(dev)
             feats = self.sam2.encode(chunk)
             ctx = None if context is None else \
-                context[start:start + self.frame_chunk, None].to(dev)
+                context[start:start + self.frame_chunk].to(dev)
             low = self.sam2.segment_frames(
                 feats, prompt.expand(chunk.size(0), -1, -1),
                 head_text=head_text, context=ctx)
@@ -757,7 +809,8 @@ class ReVIOsA(BaseModel):
             context = None
             if self.target_context_for_actor and tar is not None:
                 # the predicted target mask (binarised as it is output)
-                context = (tar.sigmoid() > self.mask_threshold).float()
+                context = self.actor_context(
+                    (tar.sigmoid() > self.mask_threshold).float()[:, None])
             act = None if res['act'] is None else self._segment_video(
                 clip, res['act'], cond, text, context)
             if self.exclusive_actor_target and act is not None and \

@@ -13,6 +13,16 @@ keys also carry a learned embedding of the word's index,
 ``W_k w_i + p_i`` (zero-initialised): the subject of an English sentence
 comes first, its object last, and the contextual word states of a frozen
 sentence encoder keep that order only weakly.
+
+Session 6 options. ``sequence_encoder=True`` adds a bidirectional GRU over
+the word states to the keys: whether a word comes before or after the verb
+(the subject's noun phrase or the object's) is a sequential feature a GRU
+carries and a per-word key cannot. ``gating='sigmoid'`` replaces the
+softmax (one word wins) by an independent gate per word, so a role can keep
+a whole noun phrase ("the small star": size and shape); the pooled text is
+then the gate-weighted mean. Measured on the session-5 checkpoint, the
+softmax target role put its whole weight on one colour word, often the
+subject's.
 """
 import math
 from typing import Tuple
@@ -30,13 +40,30 @@ class RoleWordAttention(nn.Module):
         attn_dims (int): query/key width ``d``.
         num_positions (int): learned word-index embeddings added to the
             keys (0: none). Must cover the text encoder's ``max_length``.
+        gating (str): ``'softmax'`` (default): weights over the words sum
+            to 1; ``'sigmoid'``: an independent gate in (0, 1) per word.
+        sequence_encoder (bool): keys also read a bidirectional GRU over
+            the words (``attn_dims // 2`` channels per direction).
     """
 
+    GATINGS = ('softmax', 'sigmoid')
+
     def __init__(self, role_dims: int, word_dims: int, attn_dims: int = 64,
-                 num_positions: int = 0):
+                 num_positions: int = 0, gating: str = 'softmax',
+                 sequence_encoder: bool = False):
         super().__init__()
+        if gating not in self.GATINGS:
+            raise ValueError(f'RoleWordAttention: gating must be one of '
+                             f'{self.GATINGS}, got {gating!r}.')
+        self.gating = gating
+        self.gru = None
+        key_in = word_dims
+        if sequence_encoder:
+            self.gru = nn.GRU(word_dims, attn_dims // 2, batch_first=True,
+                              bidirectional=True)
+            key_in = word_dims + 2 * (attn_dims // 2)
         self.query = nn.Linear(role_dims, attn_dims)
-        self.key = nn.Linear(word_dims, attn_dims)
+        self.key = nn.Linear(key_in, attn_dims)
         self.attn_dims = attn_dims
         self.position = None
         if num_positions > 0:
@@ -54,15 +81,28 @@ class RoleWordAttention(nn.Module):
                 per row).
 
         Returns:
-            tuple[Tensor, Tensor]: ``pooled`` (B, C_w) = sum_i a_i w_i and
-            ``gate`` (B, L) = a_i / max_j a_j (1 on the role's main word,
-            0 on padding), to scale the words the head attends to.
+            tuple[Tensor, Tensor]: softmax gating: ``pooled`` (B, C_w) =
+            sum_i a_i w_i and ``gate`` (B, L) = a_i / max_j a_j (1 on the
+            role's main word, 0 on padding); sigmoid gating: ``gate`` (B, L)
+            = sigmoid(logit_i) (0 on padding) and ``pooled`` = sum_i g_i w_i
+            / sum_i g_i. The gates scale the words the head attends to.
         """
         if not bool(mask.any(dim=1).all()):
             raise ValueError('RoleWordAttention: an expression has no '
                              'words (empty mask row).')
         q = self.query(role)[:, None]  # (B, 1, d)
-        k = self.key(words)  # (B, L, d)
+        keys_in = words
+        if self.gru is not None:
+            lengths = mask.sum(1).cpu()
+            packed = nn.utils.rnn.pack_padded_sequence(
+                words.to(self.gru.weight_ih_l0.dtype), lengths,
+                batch_first=True,
+                enforce_sorted=False)
+            seq, _ = self.gru(packed)
+            seq, _ = nn.utils.rnn.pad_packed_sequence(
+                seq, batch_first=True, total_length=words.size(1))
+            keys_in = torch.cat([words, seq.to(words.dtype)], dim=-1)
+        k = self.key(keys_in)  # (B, L, d)
         if self.position is not None:
             if words.size(1) > self.position.size(0):
                 raise ValueError(
@@ -71,6 +111,11 @@ class RoleWordAttention(nn.Module):
                     'num_positions to the text encoder max_length.')
             k = k + self.position[:words.size(1)].to(k.dtype)
         logits = (q * k).sum(-1) / math.sqrt(self.attn_dims)
+        if self.gating == 'sigmoid':
+            gate = torch.sigmoid(logits.float()) * mask
+            pooled = torch.einsum('bl,blc->bc', gate, words.float()) / \
+                gate.sum(1, keepdim=True).clamp_min(1e-6)
+            return pooled.to(words.dtype), gate.to(words.dtype)
         logits = logits.masked_fill(~mask, float('-inf'))
         weights = torch.softmax(logits.float(), dim=1).to(words.dtype)
         pooled = torch.einsum('bl,blc->bc', weights, words)

@@ -162,10 +162,11 @@ class ReVIOsASAM2(BaseModule):
             ``head_text`` to :meth:`segment_frames`: the head's text width
             is then ``C_t + C`` (words and pooled text, each concatenated
             with the seg-token prompt).
-        prompt_head_context (bool): False (default) or True -- the head
-            reads one more channel at every level: a (M, 1, H, W) context
-            map passed to :meth:`segment_frames` (ReVIOsA: the target mask
-            when decoding the actor, zeros otherwise).
+        prompt_head_context (bool | int): False / 0 (default) or the
+            number K of context channels (True = 1) -- the head reads K more
+            channels at every level: a (M, K, H, W) context map passed to
+            :meth:`segment_frames` (ReVIOsA: the target mask, and its
+            proximity maps, when decoding the actor; zeros otherwise).
     """
 
     def __init__(self,
@@ -182,7 +183,7 @@ class ReVIOsASAM2(BaseModule):
                  dense_prompt: Optional[str] = None,
                  prompt_mask_head: Optional[dict] = None,
                  prompt_head_text_channels: int = 0,
-                 prompt_head_context: bool = False,
+                 prompt_head_context: Union[bool, int] = False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if checkpoint is None and not allow_random_init:
@@ -215,12 +216,12 @@ class ReVIOsASAM2(BaseModule):
             from rvos_plugin.models.layers.text_film import TextFiLM
             self.prompt_film = TextFiLM(hidden, hidden)
         self.prompt_head = None
-        self.prompt_head_context = bool(prompt_head_context)
+        self.prompt_head_context = int(prompt_head_context)
         if prompt_mask_head is not None:
             from rvos_plugin.registry import MODELS
             head_cfg = dict(prompt_mask_head)
             head_cfg.setdefault('in_channels', [
-                c + int(prompt_head_context) for c in self.lite.out_channels])
+                c + self.prompt_head_context for c in self.lite.out_channels])
             head_cfg.setdefault('text_dims',
                                 hidden + prompt_head_text_channels)
             self.prompt_head = MODELS.build(head_cfg)
@@ -459,23 +460,26 @@ class ReVIOsASAM2(BaseModule):
                 maps, prompt, masks.shape[-2:], head_text)
         return masks
 
-    @staticmethod
-    def append_context(maps: List[torch.Tensor],
+    def append_context(self, maps: List[torch.Tensor],
                        context: Optional[torch.Tensor]) -> List[torch.Tensor]:
         """Concatenate a context map (resized) to every feature map.
 
         Args:
             maps (list[Tensor]): (M, C_i, h_i, w_i) maps.
-            context (Tensor | None): (M, 1, H, W) values in [0, 1]; None =
-                zeros (no context).
+            context (Tensor | None): (M, K, H, W) values in [0, 1], K =
+                ``prompt_head_context``; None = zeros (no context).
 
         Returns:
-            list[Tensor]: (M, C_i + 1, h_i, w_i) maps.
+            list[Tensor]: (M, C_i + K, h_i, w_i) maps.
         """
+        k = self.prompt_head_context
+        if context is not None and context.size(1) != k:
+            raise ValueError(f'context has {context.size(1)} channels, the '
+                             f'prompt head expects {k}.')
         out = []
         for m in maps:
             if context is None:
-                c = m.new_zeros(m.size(0), 1, *m.shape[-2:])
+                c = m.new_zeros(m.size(0), k, *m.shape[-2:])
             else:
                 c = F.interpolate(context.to(m.dtype), size=m.shape[-2:],
                                   mode='bilinear', align_corners=False)

@@ -4,6 +4,7 @@ object: the prompt-conditioned mask head added to SAM2's logits
 (``model.loss_overlap_weight``). Real configs keep both off."""
 import math
 import os.path as osp
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -11,6 +12,7 @@ from mmengine.config import Config
 from reviosa_tiny import REPO, TINY_SAM2, tiny_model_cfg
 
 from projects.ReVIOsA.reviosa.losses import actor_target_overlap_loss
+from projects.ReVIOsA.reviosa.reviosa import proximity_maps
 from projects.ReVIOsA.reviosa.sam2_adapter import ReVIOsASAM2
 from rvos_plugin.registry import MODELS
 from rvos_plugin.testing._utils import demo_rvos_batch
@@ -146,11 +148,19 @@ def test_cpu_config_turns_the_options_on_real_config_does_not():
     assert (cpu.model.loss_bce_weight, cpu.model.loss_dice_weight) == (1, 1)
     lr = cpu.optim_wrapper.paramwise_cfg.custom_keys
     assert lr['sam2']['lr_mult'] == lr['projector']['lr_mult'] == 3.0
-    # measured harmful / useless in one epoch: kept off
+    # measured harmful: kept off
     assert cpu.model.loss_overlap_weight == 0.0
-    assert cpu.model.target_context_for_actor is False
-    assert cpu.model.role_word_attention is True
+    # session 6: the actor reads the target mask and its dilations; the
+    # role attention has GRU keys and sigmoid gates; unidirectional
+    # expressions are oversampled; 664 iterations
+    assert cpu.model.target_context_for_actor is True
+    assert cpu.model.target_context_radii == (0.04, 0.08, 0.16)
+    assert cpu.model.role_word_attention == dict(gating='sigmoid',
+                                                 sequence_encoder=True)
     assert cpu.model.role_word_positions is True
+    assert cpu.train_dataloader.dataset.caption_type_repeats == dict(
+        unidirectional=3)
+    assert cpu.train_cfg.max_iters == 664
     real = Config.fromfile(osp.join(
         REPO, 'configs', 'reviosa',
         'reviosa_internvl25-1b-lora_sam2-hiera-l_4xb2-10e_interrvos-8k.py'))
@@ -240,13 +250,77 @@ def test_append_context_resizes_and_zero_fills():
     maps = [torch.randn(2, 3, 8, 8), torch.randn(2, 5, 4, 4)]
     ctx = torch.zeros(2, 1, 16, 16)
     ctx[:, :, :8, :8] = 1.0  # top-left quadrant
-    out = ReVIOsASAM2.append_context(maps, ctx)
+    one = SimpleNamespace(prompt_head_context=1)
+    out = ReVIOsASAM2.append_context(one, maps, ctx)
     assert [o.shape[1] for o in out] == [4, 6]
     torch.testing.assert_close(out[0][:, :3], maps[0])
     # bilinear resize of a quadrant: 1 inside, 0 far outside
     assert out[1][0, -1, 0, 0] == 1.0 and out[1][0, -1, 3, 3] == 0.0
-    zeros = ReVIOsASAM2.append_context(maps, None)
+    zeros = ReVIOsASAM2.append_context(one, maps, None)
     assert all(z[:, -1].abs().sum() == 0 for z in zeros)
+    # K context channels: zeros of width K, and a wrong width is an error
+    three = SimpleNamespace(prompt_head_context=3)
+    assert [o.shape[1] for o in ReVIOsASAM2.append_context(
+        three, maps, None)] == [6, 8]
+    with pytest.raises(ValueError, match='expects 3'):
+        ReVIOsASAM2.append_context(three, maps, ctx)
+
+
+def test_proximity_maps_hand_computed():
+    mask = torch.zeros(1, 1, 10, 10)
+    mask[0, 0, 5, 5] = 1.0
+    # radii 0.1 and 0.2 of min(H, W) = 10 -> 1 and 2 pixels
+    out = proximity_maps(mask, (0.1, 0.2))
+    assert out.shape == (1, 2, 10, 10)
+    near = torch.zeros(10, 10)
+    near[4:7, 4:7] = 1.0
+    torch.testing.assert_close(out[0, 0], near)
+    far = torch.zeros(10, 10)
+    far[3:8, 3:8] = 1.0
+    torch.testing.assert_close(out[0, 1], far)
+    # a tiny radius still dilates by one pixel; bad input is an error
+    torch.testing.assert_close(proximity_maps(mask, (0.01,))[0, 0], near)
+    with pytest.raises(ValueError, match='> 0'):
+        proximity_maps(mask, (0.0,))
+    with pytest.raises(ValueError, match='T, 1, H, W'):
+        proximity_maps(mask[0], (0.1,))
+
+
+def test_target_context_radii_add_proximity_channels(monkeypatch):
+    torch.manual_seed(0)
+    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
+                prompt_mask_head=HEAD)
+    model = MODELS.build(tiny_model_cfg(
+        sam2=sam2, target_context_for_actor=True,
+        target_context_radii=(0.1, 0.3), video_inference='per_frame'))
+    assert model.sam2.prompt_head.laterals[0][0].in_channels == \
+        model.sam2.lite.out_channels[0] + 3
+    seen = []
+    real = model.sam2.segment_frames
+
+    def spy(feats, prompt, frame_inds=None, head_text=None, context=None):
+        seen.append(None if context is None else context.clone())
+        return real(feats, prompt, frame_inds, head_text, context)
+
+    monkeypatch.setattr(model.sam2, 'segment_frames', spy)
+    model.train()
+    data = _batch(model)
+    model._rng.seed(0)
+    losses = model(**data, mode='loss')
+    sum(losses.values()).backward()
+    ctx = seen[1]  # actor of the sample with a target
+    assert ctx.size(1) == 3
+    torch.testing.assert_close(ctx[:, 1:], proximity_maps(ctx[:, :1],
+                                                          (0.1, 0.3)))
+    # inference: the predicted target's mask and proximity maps
+    seen.clear()
+    model.eval()
+    with torch.no_grad():
+        model(**data, mode='predict')
+    assert all(c is None or c.size(1) == 3 for c in seen)
+    with pytest.raises(ValueError, match='target_context_radii'):
+        MODELS.build(tiny_model_cfg(sam2=sam2, target_context_radii=(0.1,),
+                                    video_inference='per_frame'))
 
 
 def test_target_context_for_actor_uses_gt_in_training_pred_at_inference(

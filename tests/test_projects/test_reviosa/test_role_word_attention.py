@@ -64,6 +64,45 @@ def test_hand_computed_position_keys():
              torch.ones(1, 4, dtype=torch.bool))
 
 
+def test_hand_computed_sigmoid_gates():
+    attn = RoleWordAttention(role_dims=1, word_dims=2, attn_dims=1,
+                             gating='sigmoid')
+    with torch.no_grad():
+        attn.query.weight.fill_(1.0)
+        attn.query.bias.zero_()
+        attn.key.weight.copy_(torch.tensor([[1.0, 0.0]]))
+        attn.key.bias.zero_()
+    # logits log3, 0 -> gates 3/4, 1/2, padding 0 (sigmoid(log 3) = 3/4)
+    words = torch.tensor([[[1.0, 2.0], [0.0, 4.0], [7.0, 9.0]]])
+    mask = torch.tensor([[True, True, False]])
+    pooled, gate = attn(torch.tensor([[math.log(3.0)]]), words, mask)
+    torch.testing.assert_close(gate, torch.tensor([[0.75, 0.5, 0.0]]))
+    # pooled = (3/4 * w0 + 1/2 * w1) / (5/4) = (0.6, 2.8)
+    torch.testing.assert_close(pooled, torch.tensor([[0.6, 2.8]]))
+    with pytest.raises(ValueError, match='gating'):
+        RoleWordAttention(1, 2, 1, gating='hard')
+
+
+def test_sequence_encoder_keys_see_word_order():
+    torch.manual_seed(0)
+    attn = RoleWordAttention(role_dims=4, word_dims=3, attn_dims=8,
+                             sequence_encoder=True, gating='sigmoid')
+    words = torch.randn(1, 4, 3)
+    mask = torch.tensor([[True, True, True, False]])
+    role = torch.randn(1, 4)
+    _, gate = attn(role, words, mask)
+    # same word states, other order: a per-word key would only permute
+    # the gates, the GRU's keys change them
+    perm = torch.tensor([2, 1, 0, 3])
+    _, gate_p = attn(role, words[:, perm], mask)
+    assert (gate_p[0, perm] - gate[0]).abs().max() > 1e-4
+    # padding does not leak into the real words' keys
+    padded = words.clone()
+    padded[0, 3] = 100.0
+    torch.testing.assert_close(attn(role, padded, mask)[1], gate)
+    assert gate[0, 3] == 0
+
+
 def test_model_head_text_is_role_specific_and_trains():
     torch.manual_seed(0)
     sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
