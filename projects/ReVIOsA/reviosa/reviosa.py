@@ -328,6 +328,11 @@ class ReVIOsA(BaseModel):
             raise ValueError('target_context_radii shapes the context of '
                              'target_context_for_actor: set both.')
         if target_context_for_actor:
+            if token_mode == 'single':
+                raise ValueError(
+                    "target_context_for_actor reads the [SEG_TAR] mask; "
+                    "token_mode='single' has none: set "
+                    'target_context_for_actor=False.')
             if sam2.get('prompt_mask_head') is None:
                 raise ValueError(
                     'target_context_for_actor feeds the target mask to '

@@ -159,8 +159,8 @@ def test_cpu_config_turns_the_options_on_real_config_does_not():
                                                  sequence_encoder=True)
     assert cpu.model.role_word_positions is True
     assert cpu.train_dataloader.dataset.caption_type_repeats == dict(
-        unidirectional=3)
-    assert cpu.train_cfg.max_iters == 664
+        unidirectional=5)
+    assert cpu.train_cfg.max_iters == 560
     real = Config.fromfile(osp.join(
         REPO, 'configs', 'reviosa',
         'reviosa_internvl25-1b-lora_sam2-hiera-l_4xb2-10e_interrvos-8k.py'))
@@ -321,6 +321,11 @@ def test_target_context_radii_add_proximity_channels(monkeypatch):
     with pytest.raises(ValueError, match='target_context_radii'):
         MODELS.build(tiny_model_cfg(sam2=sam2, target_context_radii=(0.1,),
                                     video_inference='per_frame'))
+    # only [SEG]: no target mask to read
+    with pytest.raises(ValueError, match="token_mode='single'"):
+        MODELS.build(tiny_model_cfg(
+            sam2=sam2, target_context_for_actor=True, token_mode='single',
+            target_token=None, video_inference='per_frame'))
 
 
 def test_target_context_for_actor_uses_gt_in_training_pred_at_inference(

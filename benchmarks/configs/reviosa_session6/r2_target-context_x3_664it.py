@@ -1,0 +1,15 @@
+# Session 6 runs of benchmarks/reviosa_results.md: the CPU config at 664
+# iterations (r2: unidirectional x3, the actor reads the target mask and 3
+# dilations). The other runs override this file.
+_base_ = ('../../../configs/reviosa/'
+          'reviosa_tiny-internvl_tiny-sam2_1xb8-cpu_synthetic-rvos.py')
+train_dataloader = dict(dataset=dict(
+    caption_type_repeats=dict(unidirectional=3)))
+train_cfg = dict(max_iters=664, val_interval=664)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
+         end=33),
+    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=False, begin=33,
+         end=664),
+]
+default_hooks = dict(checkpoint=dict(interval=664))
