@@ -36,7 +36,7 @@ def main():
     import run_pipeline
 
     from rvos_plugin.apis.llm.synthetic_oracle import SyntheticOracleBackend
-    from rvos_plugin.datasets.mevis_dataset import RVOSMeViSDataset
+    from rvos_plugin.datasets.interrvos_dataset import RVOSInterRVOSDataset
     from rvos_plugin.datasets.synthetic.generate import \
         generate_synthetic_rvos
     shutil.rmtree(args.work, ignore_errors=True)
@@ -51,8 +51,8 @@ def main():
     res['pipeline'] = run_pipeline.main(
         [src, osp.join(args.work, 'full', 'train'), '--no-progress'], full)
     res['pipeline_wall_seconds'] = round(time.time() - t0, 2)
-    ds = RVOSMeViSDataset(data_root=osp.join(args.work, 'full'),
-                          split='train', pipeline=[])
+    ds = RVOSInterRVOSDataset(data_root=osp.join(args.work, 'full'),
+                              split='train', pipeline=[])
     res['dataset_samples'] = len(ds)
 
     class Dying(SyntheticOracleBackend):

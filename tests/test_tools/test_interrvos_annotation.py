@@ -45,7 +45,7 @@ def run(src, out, backend):
 
 
 def test_end_to_end_loads_through_the_dataset(tiny_synthetic, tmp_path):
-    from rvos_plugin.datasets.mevis_dataset import RVOSMeViSDataset
+    from rvos_plugin.datasets.interrvos_dataset import RVOSInterRVOSDataset
     objects = osp.join(tiny_synthetic, 'objects.json')
     out = str(tmp_path / 'interrvos' / 'train')
     be = CountingOracle(objects)
@@ -64,8 +64,9 @@ def test_end_to_end_loads_through_the_dataset(tiny_synthetic, tmp_path):
     # the VLM saw outlined frames: 3 per request, RGB uint8
     assert all(len(imgs) <= 3 and imgs[0].dtype == np.uint8
                for imgs in be.images_seen)
-    ds = RVOSMeViSDataset(data_root=str(tmp_path / 'interrvos'),
-                          split='train', pipeline=[], lazy_init=False)
+    # the InterRVOS class: every expression must carry a caption_type
+    ds = RVOSInterRVOSDataset(data_root=str(tmp_path / 'interrvos'),
+                              split='train', pipeline=[], lazy_init=False)
     infos = [ds.get_data_info(i) for i in range(len(ds))]
     assert len(infos) == sum(summary['expressions'].values())
     uni = [d for d in infos if d['caption_type'] == 'unidirectional']
