@@ -20,7 +20,8 @@ the word states to the keys: whether a word comes before or after the verb
 carries and a per-word key cannot. ``gating='sigmoid'`` replaces the
 softmax (one word wins) by an independent gate per word, so a role can keep
 a whole noun phrase ("the small star": size and shape); the pooled text is
-then the gate-weighted mean. Measured on the session-5 checkpoint, the
+then the gate-weighted mean, and the gates are divided by their maximum (raw
+sigmoid gates collapsed to ~0 on every word in one training run). Measured on the session-5 checkpoint, the
 softmax target role put its whole weight on one colour word, often the
 subject's.
 """
@@ -28,6 +29,7 @@ import math
 from typing import Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -83,9 +85,10 @@ class RoleWordAttention(nn.Module):
         Returns:
             tuple[Tensor, Tensor]: softmax gating: ``pooled`` (B, C_w) =
             sum_i a_i w_i and ``gate`` (B, L) = a_i / max_j a_j (1 on the
-            role's main word, 0 on padding); sigmoid gating: ``gate`` (B, L)
-            = sigmoid(logit_i) (0 on padding) and ``pooled`` = sum_i g_i w_i
-            / sum_i g_i. The gates scale the words the head attends to.
+            role's main word, 0 on padding); sigmoid gating: with
+            ``g_i = sigmoid(logit_i)`` (0 on padding), ``pooled`` = sum_i
+            g_i w_i / sum_i g_i and ``gate`` = g_i / max_j g_j. The gates
+            scale the words the head attends to.
         """
         if not bool(mask.any(dim=1).all()):
             raise ValueError('RoleWordAttention: an expression has no '
@@ -112,9 +115,15 @@ class RoleWordAttention(nn.Module):
             k = k + self.position[:words.size(1)].to(k.dtype)
         logits = (q * k).sum(-1) / math.sqrt(self.attn_dims)
         if self.gating == 'sigmoid':
-            gate = torch.sigmoid(logits.float()) * mask
+            # g_i / max_j g_j in log space (exact for any logits): relative
+            # to the strongest word, as the softmax gates. Raw sigmoid gates
+            # collapsed to ~0 on every word in one training run, and the
+            # head then read no words at all.
+            log_g = F.logsigmoid(logits.float()).masked_fill(
+                ~mask, float('-inf'))
+            gate = torch.exp(log_g - log_g.amax(dim=1, keepdim=True))
             pooled = torch.einsum('bl,blc->bc', gate, words.float()) / \
-                gate.sum(1, keepdim=True).clamp_min(1e-6)
+                gate.sum(1, keepdim=True)
             return pooled.to(words.dtype), gate.to(words.dtype)
         logits = logits.masked_fill(~mask, float('-inf'))
         weights = torch.softmax(logits.float(), dim=1).to(words.dtype)

@@ -72,13 +72,20 @@ def test_hand_computed_sigmoid_gates():
         attn.query.bias.zero_()
         attn.key.weight.copy_(torch.tensor([[1.0, 0.0]]))
         attn.key.bias.zero_()
-    # logits log3, 0 -> gates 3/4, 1/2, padding 0 (sigmoid(log 3) = 3/4)
+    # logits log3, 0 -> sigmoids 3/4, 1/2, padding 0 (sigmoid(log 3) = 3/4);
+    # gates relative to the strongest: 1, 2/3, 0
     words = torch.tensor([[[1.0, 2.0], [0.0, 4.0], [7.0, 9.0]]])
     mask = torch.tensor([[True, True, False]])
     pooled, gate = attn(torch.tensor([[math.log(3.0)]]), words, mask)
-    torch.testing.assert_close(gate, torch.tensor([[0.75, 0.5, 0.0]]))
+    torch.testing.assert_close(gate, torch.tensor([[1.0, 2 / 3, 0.0]]))
     # pooled = (3/4 * w0 + 1/2 * w1) / (5/4) = (0.6, 2.8)
     torch.testing.assert_close(pooled, torch.tensor([[0.6, 2.8]]))
+    # every word nearly switched off (logits -40, -41): the gates do not
+    # vanish, the strongest word keeps 1
+    _, low = attn(torch.tensor([[-40.0]]), torch.tensor(
+        [[[1.0, 0.0], [41.0 / 40.0, 0.0]]]), torch.ones(1, 2, dtype=bool))
+    torch.testing.assert_close(low, torch.tensor([[1.0, math.exp(-1.0)]]),
+                               rtol=1e-4, atol=1e-4)
     with pytest.raises(ValueError, match='gating'):
         RoleWordAttention(1, 2, 1, gating='hard')
 
