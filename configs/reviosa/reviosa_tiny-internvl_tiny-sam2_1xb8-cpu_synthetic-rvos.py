@@ -89,7 +89,9 @@ model = dict(
     # role's whole weight on one colour word, often the subject's. With the
     # two session-6 data/context switches below, 664 iterations, full val:
     # actor / target J&F .555 / .778 without the target context
-    # (benchmarks/reviosa_results.md, "Session 6").
+    # (benchmarks/reviosa_results.md, "Session 6"). The roles split cleanly
+    # in every 1-thread run but not in the two 2-thread quickstarts (actor
+    # .536 / .546): the role binding is not stable yet.
     role_word_attention=dict(gating='sigmoid', sequence_encoder=True),
     # Session 4: the role's keys also carry a learned word-index embedding
     # (subject first, object last). One epoch, full val, Overall J&F:
