@@ -88,12 +88,13 @@ def check_context(model, val, num, stack_frame_masks):
             gt_t = stack_frame_masks(data['data_samples'][0],
                                      'gt_target_mask').float()
 
-            def seg(frames, emb, cond, text=None, context=None, _m=mode):
+            def seg(frames, emb, cond, text=None, context=None,
+                    role_index=0, _m=mode):
                 if context is not None and _m == 'gt':
                     context = F.interpolate(
                         gt_t[:, None], size=frames.shape[-2:],
                         mode='nearest')[:, 0]
-                return real(frames, emb, cond, text, context)
+                return real(frames, emb, cond, text, context, role_index)
 
             model._segment_video = seg
             out = model(**data, mode='predict')[0]

@@ -416,7 +416,8 @@ class ReVIOsA(BaseModel):
 
     def build_head_text(self, seg_hidden: torch.Tensor,
                         text: Optional[Dict[str, torch.Tensor]],
-                        index: int = 0) -> Optional[dict]:
+                        index: int = 0,
+                        role_index: int = 0) -> Optional[dict]:
         """Text of the prompt-conditioned mask head for one seg token.
 
         Baseline-style conditioning (``RVOSTextFPNMaskHead`` on frozen
@@ -431,6 +432,8 @@ class ReVIOsA(BaseModel):
             seg_hidden (Tensor): (1, C_llm) last-layer state at the token.
             text (dict, optional): :meth:`encode_expressions` output.
             index (int): row of ``text``.
+            role_index (int): 0 for the actor token, 1 for the target token
+                (read by ``role_word_attention`` with ``num_roles``).
 
         Returns:
             dict | None: ``hidden`` (1, L, C_t + C), ``mask`` (1, L),
@@ -443,7 +446,8 @@ class ReVIOsA(BaseModel):
         mask = text['mask'][index:index + 1]
         pooled = text['pooled'][index:index + 1].to(seg.dtype)
         if self.role_word_attention is not None:
-            pooled, gate = self.role_word_attention(seg, words, mask)
+            pooled, gate = self.role_word_attention(seg, words, mask,
+                                                    role_index)
             words = words * gate[..., None]
         length = words.size(1)
         return dict(
@@ -614,7 +618,8 @@ class ReVIOsA(BaseModel):
                 fi, off = feat_of[b]
                 t = num_t[b]
                 prompt = self.build_prompt(emb[s:s + 1], text, b)
-                head_text = self.build_head_text(emb[s:s + 1], text, b)
+                head_text = self.build_head_text(emb[s:s + 1], text, b,
+                                                 int(name == 'tar'))
                 prompt = prompt.expand(t, -1, -1)
                 inds = torch.arange(off, off + t, device=prompt.device)
                 context = None
@@ -727,11 +732,11 @@ class ReVIOsA(BaseModel):
     def _segment_video(self, frames: torch.Tensor, emb: torch.Tensor,
                        cond: Sequence[int],
                        text: Optional[dict] = None,
-                       context: Optional[torch.Tensor] = None
-                       ) -> torch.Tensor:
+                       context: Optional[torch.Tensor] = None,
+                       role_index: int = 0) -> torch.Tensor:
         """Mask logits of every frame, (T, h, w), on the model device."""
         prompt = self.build_prompt(emb, text, 0)
-        head_text = self.build_head_text(emb, text, 0)
+        head_text = self.build_head_text(emb, text, 0, role_index)
         out_size = frames.shape[-2:]
         if self.video_inference == 'propagate':
             return self._refine(frames, self.sam2.propagate(
@@ -808,7 +813,7 @@ class ReVIOsA(BaseModel):
             tar = None
             if self.target_id is not None:
                 tar = None if res['tar'] is None else self._segment_video(
-                    clip, res['tar'], cond, text)
+                    clip, res['tar'], cond, text, role_index=1)
                 set_frame_masks(sample, 'pred_target_mask',
                                 self._to_ori(tar, num_frames, ori))
             context = None

@@ -26,7 +26,7 @@ softmax target role put its whole weight on one colour word, often the
 subject's.
 """
 import math
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -46,13 +46,17 @@ class RoleWordAttention(nn.Module):
             to 1; ``'sigmoid'``: an independent gate in (0, 1) per word.
         sequence_encoder (bool): keys also read a bidirectional GRU over
             the words (``attn_dims // 2`` channels per direction).
+        num_roles (int): 0 (default) or the number of seg-token roles; a
+            learned query per role is added to the one computed from the
+            role state, so the roles differ even when the LLM's states at
+            the tokens do not. ``forward`` then needs ``role_index``.
     """
 
     GATINGS = ('softmax', 'sigmoid')
 
     def __init__(self, role_dims: int, word_dims: int, attn_dims: int = 64,
                  num_positions: int = 0, gating: str = 'softmax',
-                 sequence_encoder: bool = False):
+                 sequence_encoder: bool = False, num_roles: int = 0):
         super().__init__()
         if gating not in self.GATINGS:
             raise ValueError(f'RoleWordAttention: gating must be one of '
@@ -66,14 +70,18 @@ class RoleWordAttention(nn.Module):
             key_in = word_dims + 2 * (attn_dims // 2)
         self.query = nn.Linear(role_dims, attn_dims)
         self.key = nn.Linear(key_in, attn_dims)
+        self.role_query = None
+        if num_roles > 0:
+            self.role_query = nn.Parameter(
+                torch.randn(num_roles, attn_dims) * 0.5)
         self.attn_dims = attn_dims
         self.position = None
         if num_positions > 0:
             self.position = nn.Parameter(torch.zeros(num_positions,
                                                      attn_dims))
 
-    def forward(self, role: Tensor, words: Tensor,
-                mask: Tensor) -> Tuple[Tensor, Tensor]:
+    def forward(self, role: Tensor, words: Tensor, mask: Tensor,
+                role_index: Optional[int] = None) -> Tuple[Tensor, Tensor]:
         """Role-pooled sentence and per-word gates.
 
         Args:
@@ -81,6 +89,7 @@ class RoleWordAttention(nn.Module):
             words (Tensor): (B, L, C_w) word states.
             mask (Tensor): (B, L) bool, True on real words (at least one
                 per row).
+            role_index (int, optional): which role (with ``num_roles``).
 
         Returns:
             tuple[Tensor, Tensor]: softmax gating: ``pooled`` (B, C_w) =
@@ -94,6 +103,11 @@ class RoleWordAttention(nn.Module):
             raise ValueError('RoleWordAttention: an expression has no '
                              'words (empty mask row).')
         q = self.query(role)[:, None]  # (B, 1, d)
+        if self.role_query is not None:
+            if role_index is None:
+                raise ValueError('RoleWordAttention(num_roles > 0) needs '
+                                 'role_index.')
+            q = q + self.role_query[role_index].to(q.dtype)
         keys_in = words
         if self.gru is not None:
             lengths = mask.sum(1).cpu()

@@ -90,6 +90,61 @@ def test_hand_computed_sigmoid_gates():
         RoleWordAttention(1, 2, 1, gating='hard')
 
 
+def test_hand_computed_role_queries():
+    attn = RoleWordAttention(role_dims=1, word_dims=1, attn_dims=1,
+                             num_roles=2)
+    with torch.no_grad():
+        attn.query.weight.zero_()  # the role state says nothing
+        attn.query.bias.zero_()
+        attn.key.weight.fill_(1.0)
+        attn.key.bias.zero_()
+        attn.role_query.copy_(torch.tensor([[math.log(3.0)],
+                                            [-math.log(3.0)]]))
+    words = torch.tensor([[[1.0], [0.0]]])
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    state = torch.tensor([[5.0]])
+    # role 0: logits log3, 0 -> weights 3/4, 1/4 -> pooled 3/4
+    pooled, _ = attn(state, words, mask, role_index=0)
+    torch.testing.assert_close(pooled, torch.tensor([[0.75]]))
+    # role 1, same state: logits -log3, 0 -> weights 1/4, 3/4
+    pooled, _ = attn(state, words, mask, role_index=1)
+    torch.testing.assert_close(pooled, torch.tensor([[0.25]]))
+    with pytest.raises(ValueError, match='role_index'):
+        attn(state, words, mask)
+
+
+def test_model_passes_the_role_of_each_token(monkeypatch):
+    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
+                prompt_mask_head=HEAD)
+    model = MODELS.build(tiny_model_cfg(
+        sam2=sam2, expression_encoder=TINY_TEXT,
+        role_word_attention=dict(num_roles=2), video_inference='per_frame'))
+    seen = []
+    real = model.role_word_attention.forward
+
+    def spy(role, words, mask, role_index=None):
+        seen.append(role_index)
+        return real(role, words, mask, role_index)
+
+    monkeypatch.setattr(model.role_word_attention, 'forward', spy)
+    from test_prompt_selection_options import _batch
+    model.train()
+    model._rng.seed(0)
+    data = _batch(model)
+    losses = model(**data, mode='loss')
+    sum(losses.values()).backward()
+    # actor of both samples, then the target of the sample with one
+    assert seen == [0, 0, 1]
+    assert model.role_word_attention.role_query.grad is not None
+    # inference builds the head text the same way (predict passes
+    # role_index=1 for [SEG_TAR])
+    seen.clear()
+    text = model.encode_expressions(['the red square pushing a blue disc'])
+    seg = torch.randn(1, model.projector.mlp[0].in_features)
+    model.build_head_text(seg, text, 0, role_index=1)
+    assert seen == [1]
+
+
 def test_sequence_encoder_keys_see_word_order():
     torch.manual_seed(0)
     attn = RoleWordAttention(role_dims=4, word_dims=3, attn_dims=8,
