@@ -90,9 +90,12 @@ model = dict(
     # two session-6 data/context switches below, 664 iterations, full val:
     # actor / target J&F .555 / .778 without the target context
     # (benchmarks/reviosa_results.md, "Session 6"). The roles split cleanly
-    # in every 1-thread run but not in the two 2-thread quickstarts (actor
-    # .536 / .546): the role binding is not stable yet.
-    role_word_attention=dict(gating='sigmoid', sequence_encoder=True),
+    # in every 1-thread run but not in two 2-thread runs (actor .536 / .546:
+    # both roles read the same words), so each seg token also gets a learned
+    # role query (num_roles=2). 2 threads, 560 iterations, full val: actor
+    # / target J&F .546 / .781 -> .692 / .784, Overall .687 -> .718.
+    role_word_attention=dict(gating='sigmoid', sequence_encoder=True,
+                             num_roles=2),
     # Session 4: the role's keys also carry a learned word-index embedding
     # (subject first, object last). One epoch, full val, Overall J&F:
     # .537 -> .542 with 2 threads (quickstart), .557 with 1 thread; the

@@ -155,8 +155,8 @@ def test_cpu_config_turns_the_options_on_real_config_does_not():
     # expressions are oversampled; 664 iterations
     assert cpu.model.target_context_for_actor is True
     assert cpu.model.target_context_radii == (0.04, 0.08, 0.16)
-    assert cpu.model.role_word_attention == dict(gating='sigmoid',
-                                                 sequence_encoder=True)
+    assert cpu.model.role_word_attention == dict(
+        gating='sigmoid', sequence_encoder=True, num_roles=2)
     assert cpu.model.role_word_positions is True
     assert cpu.train_dataloader.dataset.caption_type_repeats == dict(
         unidirectional=5)
