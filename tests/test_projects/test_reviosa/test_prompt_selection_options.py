@@ -246,6 +246,20 @@ def test_head_text_concatenates_words_and_seg_role():
     assert plain.build_head_text(seg, text, 0) is None
 
 
+def _record_contexts(model, monkeypatch) -> list:
+    """Wrap ``model.sam2.segment_frames``; returns the list it appends each
+    call's context to (None when the call has no context)."""
+    seen = []
+    real = model.sam2.segment_frames
+
+    def spy(feats, prompt, frame_inds=None, head_text=None, context=None):
+        seen.append(None if context is None else context.clone())
+        return real(feats, prompt, frame_inds, head_text, context)
+
+    monkeypatch.setattr(model.sam2, 'segment_frames', spy)
+    return seen
+
+
 def test_append_context_resizes_and_zero_fills():
     maps = [torch.randn(2, 3, 8, 8), torch.randn(2, 5, 4, 4)]
     ctx = torch.zeros(2, 1, 16, 16)
@@ -295,14 +309,7 @@ def test_target_context_radii_add_proximity_channels(monkeypatch):
         target_context_radii=(0.1, 0.3), video_inference='per_frame'))
     assert model.sam2.prompt_head.laterals[0][0].in_channels == \
         model.sam2.lite.out_channels[0] + 3
-    seen = []
-    real = model.sam2.segment_frames
-
-    def spy(feats, prompt, frame_inds=None, head_text=None, context=None):
-        seen.append(None if context is None else context.clone())
-        return real(feats, prompt, frame_inds, head_text, context)
-
-    monkeypatch.setattr(model.sam2, 'segment_frames', spy)
+    seen = _record_contexts(model, monkeypatch)
     model.train()
     data = _batch(model)
     model._rng.seed(0)
@@ -339,14 +346,7 @@ def test_target_context_for_actor_uses_gt_in_training_pred_at_inference(
     head = model.sam2.prompt_head
     assert head.laterals[0][0].in_channels == \
         model.sam2.lite.out_channels[0] + 1
-    seen = []
-    real = model.sam2.segment_frames
-
-    def spy(feats, prompt, frame_inds=None, head_text=None, context=None):
-        seen.append(None if context is None else context.clone())
-        return real(feats, prompt, frame_inds, head_text, context)
-
-    monkeypatch.setattr(model.sam2, 'segment_frames', spy)
+    seen = _record_contexts(model, monkeypatch)
     model.train()
     data = _batch(model)
     model._rng.seed(0)
