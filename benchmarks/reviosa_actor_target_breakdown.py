@@ -38,6 +38,18 @@ def frame_iou(pred: torch.Tensor, gt: torch.Tensor) -> list:
     return out
 
 
+def decode_object(rles: list, shape: tuple) -> torch.Tensor:
+    """(T, H, W) bool masks of one object from its per-frame RLEs."""
+    from pycocotools import mask as mask_utils
+    frames = [np.zeros(shape[1:], bool) if r is None
+              else mask_utils.decode(r).astype(bool) for r in rles]
+    out = torch.from_numpy(np.stack(frames))
+    if out.shape != tuple(shape):
+        out = F.interpolate(out[:, None].float(), size=shape[-2:],
+                            mode='nearest')[:, 0].bool()
+    return out
+
+
 def describe(expression: str) -> dict:
     words = expression.split()
     return dict(passive=' being ' in expression,
@@ -59,17 +71,20 @@ def report(rows: list) -> None:
                        lambda r, v=verb: v in r['expression']
                        and r['generic_referent']))
     print(f'{"group":28} {"n":>3} {"actor J":>8} {"target J":>9} '
-          f'{"actor~GT tar":>13} {"tar~GT actor":>13} {"actor~tar":>10}')
+          f'{"actor~GT tar":>13} {"tar~GT actor":>13} {"actor~tar":>10} '
+          f'{"actor~other":>12} {"actor area":>11}')
     for name, keep in groups:
         sel = [r for r in rows if keep(r)]
         if not sel:
             continue
         m = {k: np.mean([r[k] for r in sel])
              for k in ('actor_j', 'target_j', 'actor_on_gt_target',
-                       'target_on_gt_actor', 'actor_vs_target')}
+                       'target_on_gt_actor', 'actor_vs_target',
+                       'actor_on_other', 'actor_area_ratio')}
         print(f'{name:28} {len(sel):3d} {m["actor_j"]:8.3f} '
               f'{m["target_j"]:9.3f} {m["actor_on_gt_target"]:13.3f} '
-              f'{m["target_on_gt_actor"]:13.3f} {m["actor_vs_target"]:10.3f}')
+              f'{m["target_on_gt_actor"]:13.3f} {m["actor_vs_target"]:10.3f} '
+              f'{m["actor_on_other"]:12.3f} {m["actor_area_ratio"]:11.2f}')
 
 
 def main():
@@ -97,6 +112,13 @@ def main():
         raise SystemExit('--oracle-target-context needs a model with '
                          'target_context_for_actor=True.')
     val = DATASETS.build(cfg.val_dataloader.dataset)
+    video_annos = {}
+    for i in range(len(val)):
+        info = val.get_data_info(i)
+        video_annos.setdefault(info['video_id'], set()).update(
+            info['anno_ids'] + info.get('target_anno_ids', []))
+    with open(val.get_data_info(0)['mask_source']) as f:
+        all_rles = json.load(f)
     rows = []
     real_context = type(model).actor_context
     with torch.no_grad():
@@ -109,10 +131,10 @@ def main():
             if args.oracle_target_context:
                 gt_t = stack_frame_masks(sample, 'gt_target_mask').float()
 
-                def oracle(mask, _gt=gt_t):
+                def oracle(mask, frame_inds=None, _gt=gt_t):
                     gt = F.interpolate(_gt[:, None], size=mask.shape[-2:],
                                        mode='nearest')
-                    return real_context(model, gt)
+                    return real_context(model, gt, frame_inds)
 
                 model.actor_context = oracle
             out = model(**data, mode='predict')[0]
@@ -120,6 +142,12 @@ def main():
                      for k in ('pred_mask', 'gt_mask', 'pred_target_mask',
                                'gt_target_mask')}
             actor_frames = frame_iou(masks['pred_mask'], masks['gt_mask'])
+            roles = set(info['anno_ids'] + info['target_anno_ids'])
+            others = [decode_object(all_rles[str(a)], masks['gt_mask'].shape)
+                      for a in sorted(video_annos[info['video_id']] - roles)]
+            actor_on_other = max(
+                [float(np.mean(frame_iou(masks['pred_mask'], o)))
+                 for o in others], default=0.0)
             rows.append(dict(
                 describe(info['expression']),
                 expression=info['expression'],
@@ -130,6 +158,9 @@ def main():
                     masks['pred_mask'], masks['gt_target_mask']))),
                 target_on_gt_actor=float(np.mean(frame_iou(
                     masks['pred_target_mask'], masks['gt_mask']))),
+                actor_on_other=actor_on_other,
+                actor_area_ratio=float(masks['pred_mask'].sum()) / max(
+                    1.0, float(masks['gt_mask'].sum())),
                 actor_vs_target=float(np.mean(frame_iou(
                     masks['pred_mask'], masks['pred_target_mask'])))))
     report(rows)

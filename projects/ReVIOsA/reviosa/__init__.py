@@ -1,12 +1,14 @@
 """ReVIOsA (InterRVOS): MLLM + SAM2 actor-target segmentation."""
 from .reviosa import (ReVIOsA, exclusive_logits,  # noqa: F401
-                      proximity_maps, select_mllm_frames)
+                      proximity_maps, select_mllm_frames,
+                      temporal_max)
 from .sam2_adapter import ReVIOsASAM2, tiny_sam2_config  # noqa: F401
 from .seg_token_head import (ReVIOsASegTokenProjector,  # noqa: F401
                              find_token_positions, first_token_hidden)
 
 __all__ = [
     'ReVIOsA', 'exclusive_logits', 'proximity_maps', 'select_mllm_frames',
+    'temporal_max',
     'ReVIOsASAM2',
     'tiny_sam2_config',
     'ReVIOsASegTokenProjector', 'find_token_positions', 'first_token_hidden'

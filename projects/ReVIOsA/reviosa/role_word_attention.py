@@ -50,14 +50,24 @@ class RoleWordAttention(nn.Module):
             learned query per role is added to the one computed from the
             role state, so the roles differ even when the LLM's states at
             the tokens do not. ``forward`` then needs ``role_index``.
+        logit_bound (float, optional): None (default) or ``b > 0``: the
+            word logits become ``b * tanh(logit / b)``: with sigmoid
+            gating no word's gate falls below ``e^-b`` of the strongest
+            (``sigmoid(-b) / sigmoid(b)``), so the head always sees the
+            whole sentence, the role's words amplified.
     """
 
     GATINGS = ('softmax', 'sigmoid')
 
     def __init__(self, role_dims: int, word_dims: int, attn_dims: int = 64,
                  num_positions: int = 0, gating: str = 'softmax',
-                 sequence_encoder: bool = False, num_roles: int = 0):
+                 sequence_encoder: bool = False, num_roles: int = 0,
+                 logit_bound: Optional[float] = None):
         super().__init__()
+        if logit_bound is not None and logit_bound <= 0:
+            raise ValueError(f'RoleWordAttention: logit_bound must be > 0, '
+                             f'got {logit_bound}.')
+        self.logit_bound = logit_bound
         if gating not in self.GATINGS:
             raise ValueError(f'RoleWordAttention: gating must be one of '
                              f'{self.GATINGS}, got {gating!r}.')
@@ -128,6 +138,8 @@ class RoleWordAttention(nn.Module):
                     'num_positions to the text encoder max_length.')
             k = k + self.position[:words.size(1)].to(k.dtype)
         logits = (q * k).sum(-1) / math.sqrt(self.attn_dims)
+        if self.logit_bound is not None:
+            logits = self.logit_bound * torch.tanh(logits / self.logit_bound)
         if self.gating == 'sigmoid':
             # g_i / max_j g_j in log space (exact for any logits): relative
             # to the strongest word, as the softmax gates. Raw sigmoid gates

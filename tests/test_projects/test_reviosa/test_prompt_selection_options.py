@@ -12,7 +12,7 @@ from mmengine.config import Config
 from reviosa_tiny import REPO, TINY_SAM2, tiny_model_cfg
 
 from projects.ReVIOsA.reviosa.losses import actor_target_overlap_loss
-from projects.ReVIOsA.reviosa.reviosa import proximity_maps
+from projects.ReVIOsA.reviosa.reviosa import proximity_maps, temporal_max
 from projects.ReVIOsA.reviosa.sam2_adapter import ReVIOsASAM2
 from rvos_plugin.registry import MODELS
 from rvos_plugin.testing._utils import demo_rvos_batch
@@ -298,6 +298,77 @@ def test_proximity_maps_hand_computed():
         proximity_maps(mask, (0.0,))
     with pytest.raises(ValueError, match='T, 1, H, W'):
         proximity_maps(mask[0], (0.1,))
+
+
+def test_proximity_maps_equal_the_square_max_filter():
+    torch.manual_seed(0)
+    mask = (torch.rand(3, 1, 20, 24) > 0.95).float()
+    out = proximity_maps(mask, (0.1, 0.25))  # 2 and 5 pixels
+    for c, k in enumerate((2, 5)):
+        square = torch.nn.functional.max_pool2d(mask, 2 * k + 1, stride=1,
+                                                padding=k)
+        torch.testing.assert_close(out[:, c:c + 1], square)
+
+
+def test_temporal_max_hand_computed():
+    mask = torch.zeros(4, 1, 1, 4)
+    for t in range(4):
+        mask[t, 0, 0, t] = 1.0  # the object moves one pixel per frame
+    # test video: frames 0-3, window 3 -> the union of t-1, t, t+1
+    out = temporal_max(mask, [0, 1, 2, 3], 3)[:, 0, 0]
+    torch.testing.assert_close(out, torch.tensor([
+        [1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 1.0],
+        [0.0, 0.0, 1.0, 1.0]]))
+    # a training clip sampled every 2 frames: window 3 sees no neighbour,
+    # window 5 sees one on each side
+    torch.testing.assert_close(temporal_max(mask, [0, 2, 4, 6], 3), mask)
+    torch.testing.assert_close(temporal_max(mask, [0, 2, 4, 6], 5),
+                               temporal_max(mask, [0, 1, 2, 3], 3))
+    with pytest.raises(ValueError, match='odd'):
+        temporal_max(mask, [0, 1, 2, 3], 4)
+    with pytest.raises(ValueError, match='increase'):
+        temporal_max(mask, [0, 2, 1, 3], 3)
+    with pytest.raises(ValueError, match='3 frame indices'):
+        temporal_max(mask, [0, 1, 2], 3)
+
+
+def test_target_context_window_adds_path_channels(monkeypatch):
+    torch.manual_seed(0)
+    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
+                prompt_mask_head=HEAD)
+    model = MODELS.build(tiny_model_cfg(
+        sam2=sam2, target_context_for_actor=True, target_context_radii=(0.1,),
+        target_context_window=5, video_inference='per_frame'))
+    assert model.sam2.prompt_head.laterals[0][0].in_channels == \
+        model.sam2.lite.out_channels[0] + 4
+    seen = _record_contexts(model, monkeypatch)
+    model.train()
+    data = _batch(model)
+    model._rng.seed(0)
+    losses = model(**data, mode='loss')
+    sum(losses.values()).backward()
+    ctx = seen[1]  # actor of the sample with a target
+    inds = data['data_samples'][1].metainfo['frame_inds']
+    assert ctx.size(1) == 4
+    torch.testing.assert_close(ctx[:, 1:2], proximity_maps(ctx[:, :1],
+                                                           (0.1,)))
+    torch.testing.assert_close(ctx[:, 2:3], temporal_max(ctx[:, :1], inds,
+                                                         5))
+    torch.testing.assert_close(ctx[:, 3:4], proximity_maps(ctx[:, 2:3],
+                                                           (0.1,)))
+    seen.clear()
+    model.eval()
+    with torch.no_grad():
+        model(**data, mode='predict')
+    assert all(c is None or c.size(1) == 4 for c in seen)
+    for bad in (4, -1):
+        with pytest.raises(ValueError, match='odd'):
+            MODELS.build(tiny_model_cfg(
+                sam2=sam2, target_context_for_actor=True,
+                target_context_window=bad, video_inference='per_frame'))
+    with pytest.raises(ValueError, match='target_context_window'):
+        MODELS.build(tiny_model_cfg(sam2=sam2, target_context_window=3,
+                                    video_inference='per_frame'))
 
 
 def test_target_context_radii_add_proximity_channels(monkeypatch):

@@ -90,6 +90,29 @@ def test_hand_computed_sigmoid_gates():
         RoleWordAttention(1, 2, 1, gating='hard')
 
 
+def test_hand_computed_logit_bound():
+    attn = RoleWordAttention(role_dims=1, word_dims=1, attn_dims=1,
+                             gating='sigmoid', logit_bound=2.0)
+    with torch.no_grad():
+        attn.query.weight.fill_(1.0)
+        attn.query.bias.zero_()
+        attn.key.weight.fill_(1.0)
+        attn.key.bias.zero_()
+    # raw logits 0 and -100 -> bounded 2 tanh(0) = 0 and 2 tanh(-50) = -2;
+    # gates sigmoid(-2) / sigmoid(0) = 2 / (1 + e^2), not ~0
+    words = torch.tensor([[[0.0], [-100.0]]])
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    _, gate = attn(torch.tensor([[1.0]]), words, mask)
+    torch.testing.assert_close(
+        gate, torch.tensor([[1.0, 2.0 / (1.0 + math.exp(2.0))]]))
+    # never below sigmoid(-b) / sigmoid(b) = e^-b of the strongest word
+    _, gate = attn(torch.tensor([[1.0]]), torch.tensor([[[5.0], [-5.0]]]),
+                   mask)
+    assert gate[0, 1] >= math.exp(-2.0) - 1e-6
+    with pytest.raises(ValueError, match='logit_bound'):
+        RoleWordAttention(1, 1, 1, logit_bound=0.0)
+
+
 def test_hand_computed_role_queries():
     attn = RoleWordAttention(role_dims=1, word_dims=1, attn_dims=1,
                              num_roles=2)
