@@ -33,6 +33,23 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
+def relative_positions(mask: Tensor) -> Tensor:
+    """Position of each valid token in its row, scaled to [-1, 1].
+
+    Args:
+        mask (Tensor): (B, L) bool, True on the valid tokens.
+
+    Returns:
+        Tensor: (B, L) float: ``2 k / (n - 1) - 1`` for the k-th of n valid
+        tokens (0 for a single token), 0 on padding.
+    """
+    index = mask.long().cumsum(dim=1) - 1
+    count = mask.sum(dim=1, keepdim=True)
+    pos = 2.0 * index.float() / (count - 1).clamp(min=1).float() - 1.0
+    pos = torch.where(count > 1, pos, torch.zeros_like(pos))
+    return pos.masked_fill(~mask, 0.0)
+
+
 class RoleWordAttention(nn.Module):
     """Attention weights of one seg-token role over the words.
 
@@ -55,6 +72,15 @@ class RoleWordAttention(nn.Module):
             gating no word's gate falls below ``e^-b`` of the strongest
             (``sigmoid(-b) / sigmoid(b)``), so the head always sees the
             whole sentence, the role's words amplified.
+        position_prior (float): 0 (default) or ``s``, with ``num_roles``
+            R >= 2: role ``r`` adds ``s_r * p_i`` to the logit of word
+            ``i``, where ``p_i`` in [-1, 1] is the word's relative position
+            among the valid tokens and ``s_r`` a learned slope initialised
+            to ``s * (2 r / (R - 1) - 1)``: the first role (the referent,
+            ``[SEG_ACT]``) starts on the sentence's first noun phrase, the
+            last (``[SEG_TAR]``) on its last, as in "the man pushing the
+            cart" and "the cart being pushed by the man". This breaks the
+            symmetry between the roles at initialisation.
     """
 
     GATINGS = ('softmax', 'sigmoid')
@@ -62,7 +88,8 @@ class RoleWordAttention(nn.Module):
     def __init__(self, role_dims: int, word_dims: int, attn_dims: int = 64,
                  num_positions: int = 0, gating: str = 'softmax',
                  sequence_encoder: bool = False, num_roles: int = 0,
-                 logit_bound: Optional[float] = None):
+                 logit_bound: Optional[float] = None,
+                 position_prior: float = 0.0):
         super().__init__()
         if logit_bound is not None and logit_bound <= 0:
             raise ValueError(f'RoleWordAttention: logit_bound must be > 0, '
@@ -84,6 +111,14 @@ class RoleWordAttention(nn.Module):
         if num_roles > 0:
             self.role_query = nn.Parameter(
                 torch.randn(num_roles, attn_dims) * 0.5)
+        self.position_slope = None
+        if position_prior:
+            if num_roles < 2:
+                raise ValueError('RoleWordAttention: position_prior orders '
+                                 'the roles along the sentence; it needs '
+                                 'num_roles >= 2.')
+            self.position_slope = nn.Parameter(position_prior * torch.linspace(
+                -1.0, 1.0, num_roles))
         self.attn_dims = attn_dims
         self.position = None
         if num_positions > 0:
@@ -138,6 +173,9 @@ class RoleWordAttention(nn.Module):
                     'num_positions to the text encoder max_length.')
             k = k + self.position[:words.size(1)].to(k.dtype)
         logits = (q * k).sum(-1) / math.sqrt(self.attn_dims)
+        if self.position_slope is not None:
+            logits = logits + self.position_slope[role_index].to(
+                logits.dtype) * relative_positions(mask).to(logits.dtype)
         if self.logit_bound is not None:
             logits = self.logit_bound * torch.tanh(logits / self.logit_bound)
         if self.gating == 'sigmoid':
@@ -158,4 +196,4 @@ class RoleWordAttention(nn.Module):
         return pooled, gate
 
 
-__all__ = ['RoleWordAttention']
+__all__ = ['RoleWordAttention', 'relative_positions']

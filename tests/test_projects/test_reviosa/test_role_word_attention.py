@@ -6,7 +6,8 @@ import pytest
 import torch
 from reviosa_tiny import TINY_SAM2, tiny_model_cfg
 
-from projects.ReVIOsA.reviosa.role_word_attention import RoleWordAttention
+from projects.ReVIOsA.reviosa.role_word_attention import (
+    RoleWordAttention, relative_positions)
 from rvos_plugin.registry import MODELS
 
 HEAD = dict(type='RVOSTextFPNMaskHead', channels=16, num_groups=4,
@@ -111,6 +112,39 @@ def test_hand_computed_logit_bound():
     assert gate[0, 1] >= math.exp(-2.0) - 1e-6
     with pytest.raises(ValueError, match='logit_bound'):
         RoleWordAttention(1, 1, 1, logit_bound=0.0)
+
+
+def test_relative_positions_hand_computed():
+    mask = torch.tensor([[True, True, True, False], [True, False, False,
+                                                     False]])
+    torch.testing.assert_close(relative_positions(mask), torch.tensor(
+        [[-1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]))
+
+
+def test_hand_computed_position_prior():
+    attn = RoleWordAttention(role_dims=1, word_dims=1, attn_dims=1,
+                             gating='softmax', num_roles=2,
+                             position_prior=math.log(3.0) / 2)
+    with torch.no_grad():  # content-blind: only the position prior
+        attn.query.weight.zero_()
+        attn.query.bias.zero_()
+        attn.role_query.zero_()
+        attn.key.weight.zero_()
+        attn.key.bias.zero_()
+    # slopes -log3/2 (actor) and +log3/2 (target); positions -1, 1 ->
+    # actor logits log3/2, -log3/2 -> softmax 3/4, 1/4; the target mirrored
+    torch.testing.assert_close(attn.position_slope.detach(), torch.tensor(
+        [-math.log(3.0) / 2, math.log(3.0) / 2]))
+    words = torch.tensor([[[2.0], [6.0]]])
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    role = torch.zeros(1, 1)
+    pooled, gate = attn(role, words, mask, role_index=0)
+    torch.testing.assert_close(pooled, torch.tensor([[3.0]]))
+    torch.testing.assert_close(gate, torch.tensor([[1.0, 1 / 3]]))
+    pooled, gate = attn(role, words, mask, role_index=1)
+    torch.testing.assert_close(pooled, torch.tensor([[5.0]]))
+    with pytest.raises(ValueError, match='num_roles'):
+        RoleWordAttention(1, 1, 1, position_prior=1.0)
 
 
 def test_hand_computed_role_queries():
