@@ -1,5 +1,6 @@
 """ReVIOsA (InterRVOS): MLLM + SAM2 actor-target segmentation."""
 from .reviosa import (ReVIOsA, exclusive_logits,  # noqa: F401
+                      keep_nearest_component,
                       proximity_maps, select_mllm_frames,
                       temporal_max)
 from .sam2_adapter import ReVIOsASAM2, tiny_sam2_config  # noqa: F401
@@ -8,7 +9,7 @@ from .seg_token_head import (ReVIOsASegTokenProjector,  # noqa: F401
 
 __all__ = [
     'ReVIOsA', 'exclusive_logits', 'proximity_maps', 'select_mllm_frames',
-    'temporal_max',
+    'temporal_max', 'keep_nearest_component',
     'ReVIOsASAM2',
     'tiny_sam2_config',
     'ReVIOsASegTokenProjector', 'find_token_positions', 'first_token_hidden'

@@ -3,6 +3,7 @@
 Paper: InterRVOS (Sec. 4, App. A, Fig. 5); released code facts in
 ``../shared/notes/FORMATS.md``. Design choices: ``docs/decisions/reviosa.md``.
 """
+import math
 import random
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -116,6 +117,57 @@ def temporal_max(mask: torch.Tensor, frame_inds: Sequence[int],
     lo = np.searchsorted(inds, inds - half, side='left')
     hi = np.searchsorted(inds, inds + half, side='right')
     return torch.stack([mask[a:b].amax(dim=0) for a, b in zip(lo, hi)])
+
+
+def keep_nearest_component(actor: torch.Tensor, target: torch.Tensor,
+                           threshold: float = 0.5,
+                           suppressed: float = -20.0) -> torch.Tensor:
+    """Keep, per frame, the actor region nearest to the target.
+
+    The actor of an interaction touches or approaches its target, and is
+    another object. When a frame's actor mask falls apart into several
+    connected regions (the head found "an object" several times), the
+    regions lying mostly (> half their area) inside the target mask are not
+    candidates; of the others, the one with the smallest distance to the
+    target mask is kept and the logits of every other region are lowered to
+    ``suppressed``. Frames with one region, no candidate, no actor or no
+    target are unchanged.
+
+    Args:
+        actor (Tensor): (T, H, W) actor mask logits.
+        target (Tensor): (T, H, W) target mask logits (same size).
+        threshold (float): probability threshold of both masks.
+        suppressed (float): logit given to the dropped regions.
+
+    Returns:
+        Tensor: (T, H, W) actor logits.
+    """
+    from scipy import ndimage
+    if actor.shape != target.shape or actor.dim() != 3:
+        raise ValueError(f'keep_nearest_component expects two (T, H, W) '
+                         f'maps, got {tuple(actor.shape)} and '
+                         f'{tuple(target.shape)}.')
+    cut = math.log(threshold / (1.0 - threshold))
+    act_fg = (actor > cut).cpu().numpy()
+    tar_fg = (target > cut).cpu().numpy()
+    out = actor.clone()
+    for t in range(actor.size(0)):
+        labels, num = ndimage.label(act_fg[t])
+        if num < 2 or not tar_fg[t].any():
+            continue
+        ids = np.arange(1, num + 1)
+        inside = ndimage.mean(tar_fg[t].astype(np.float64), labels, ids)
+        candidates = ids[np.asarray(inside) <= 0.5]
+        if candidates.size == 0:
+            continue
+        distance = ndimage.distance_transform_edt(~tar_fg[t])
+        nearest = int(candidates[np.argmin(ndimage.minimum(
+            distance, labels, candidates))])
+        drop = torch.from_numpy((labels > 0) & (labels != nearest)).to(
+            actor.device)
+        out[t] = torch.where(drop, out.new_tensor(suppressed).clamp(
+            max=cut - 1.0), out[t])
+    return out
 
 
 def exclusive_logits(actor: torch.Tensor, target: torch.Tensor,
@@ -244,6 +296,10 @@ class ReVIOsA(BaseModel):
         offload_frames (bool): keep video frames on the CPU in inference and
             move them to the device chunk by chunk.
         frame_chunk (int): frames per SAM2 encoder call in inference.
+        actor_nearest_component (bool): inference only, not in the paper:
+            when a frame's actor mask has several connected regions, keep
+            the one nearest to the predicted target
+            (:func:`keep_nearest_component`). Default off.
     """
 
     def __init__(self,
@@ -286,6 +342,7 @@ class ReVIOsA(BaseModel):
                  exclusive_actor_target: bool = False,
                  offload_frames: bool = True,
                  frame_chunk: int = 8,
+                 actor_nearest_component: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor,
@@ -325,6 +382,11 @@ class ReVIOsA(BaseModel):
         self.exclusive_actor_target = exclusive_actor_target
         self.offload_frames = offload_frames
         self.frame_chunk = frame_chunk
+        if actor_nearest_component and token_mode == 'single':
+            raise ValueError(
+                "actor_nearest_component keeps the actor region nearest to "
+                "the [SEG_TAR] mask; token_mode='single' has none.")
+        self.actor_nearest_component = actor_nearest_component
         self._rng = random.Random(0)
 
         # --- MLLM (InternVL through transformers) + tokenizer ----------
@@ -910,6 +972,9 @@ class ReVIOsA(BaseModel):
                     sample.metainfo.get('frame_inds'))
             act = None if res['act'] is None else self._segment_video(
                 clip, res['act'], cond, text, context)
+            if self.actor_nearest_component and act is not None and \
+                    tar is not None:
+                act = keep_nearest_component(act, tar, self.mask_threshold)
             if self.exclusive_actor_target and act is not None and \
                     tar is not None:
                 act, tar = exclusive_logits(act, tar, self.mask_threshold)

@@ -431,3 +431,75 @@ def test_target_context_for_actor_uses_gt_in_training_pred_at_inference(
     assert seen[2] is None  # the target itself gets no context
     with pytest.raises(ValueError, match='prompt_mask_head'):
         MODELS.build(tiny_model_cfg(target_context_for_actor=True))
+
+
+def test_keep_nearest_component_hand_computed():
+    from projects.ReVIOsA.reviosa.reviosa import keep_nearest_component
+    actor = torch.full((2, 1, 10), -5.0)
+    target = torch.full((2, 1, 10), -5.0)
+    # frame 0: actor regions at x 0-1 and x 6; target at x 8 -> keep x 6
+    actor[0, 0, [0, 1, 6]] = 3.0
+    target[0, 0, 8] = 3.0
+    # frame 1: one actor region -> unchanged even though far from the target
+    actor[1, 0, [0, 1]] = 3.0
+    target[1, 0, 9] = 3.0
+    out = keep_nearest_component(actor, target)
+    assert (out[0, 0] > 0).nonzero().flatten().tolist() == [6]
+    assert out[0, 0, 0] <= -20.0
+    torch.testing.assert_close(out[1], actor[1])
+    # a region lying inside the target is the target, not a candidate: the
+    # actor keeps its other region, however far, and loses that one
+    leak = actor.clone()
+    leak[0, 0, 6] = -5.0
+    leak[0, 0, 8] = 3.0
+    out = keep_nearest_component(leak, target)
+    assert (out[0, 0] > 0).nonzero().flatten().tolist() == [0, 1]
+    # every region inside the target: unchanged
+    inside = torch.full_like(actor, -5.0)
+    inside[0, 0, [2, 8]] = 3.0
+    wide = torch.full_like(target, -5.0)
+    wide[0, 0, :] = 3.0
+    torch.testing.assert_close(keep_nearest_component(inside, wide), inside)
+    # no target in a frame: unchanged
+    torch.testing.assert_close(
+        keep_nearest_component(actor, torch.full_like(target, -5.0)), actor)
+    with pytest.raises(ValueError, match='T, H, W'):
+        keep_nearest_component(actor[0], target[0])
+
+
+def test_actor_nearest_component_runs_at_inference_only(monkeypatch):
+    import projects.ReVIOsA.reviosa.reviosa as reviosa_module
+    torch.manual_seed(0)
+    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
+                prompt_mask_head=HEAD)
+    model = MODELS.build(tiny_model_cfg(
+        sam2=sam2, actor_nearest_component=True,
+        video_inference='per_frame'))
+    calls = []
+    real = reviosa_module.keep_nearest_component
+
+    def spy(actor, target, threshold=0.5):
+        calls.append((actor.shape, target.shape))
+        return real(actor, target, threshold)
+
+    monkeypatch.setattr(reviosa_module, 'keep_nearest_component', spy)
+    data = _batch(model)
+    model.train()
+    model._rng.seed(0)
+    model(**data, mode='loss')
+    assert calls == []
+    model.eval()
+    hidden = model.mllm.config.text_config.hidden_size
+    # both seg tokens "generated" (a random tiny LLM rarely emits them)
+    model._seg_embeddings = lambda question, pixels: dict(
+        answer='[SEG_ACT] [SEG_TAR]', act=torch.randn(1, hidden),
+        tar=torch.randn(1, hidden))
+    with torch.no_grad():
+        out = model(**data, mode='predict')
+    # one call per video, on its (T, H, W) actor and target logits
+    assert len(calls) == len(out)
+    assert all(a == t and len(a) == 3 for a, t in calls)
+    with pytest.raises(ValueError, match="token_mode='single'"):
+        MODELS.build(tiny_model_cfg(
+            sam2=sam2, actor_nearest_component=True, token_mode='single',
+            target_token=None, video_inference='per_frame'))
