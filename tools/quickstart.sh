@@ -2,7 +2,8 @@
 # One command from a fresh machine to a trained and evaluated model (CPU):
 #   bash tools/quickstart.sh [baseline|wsrvos|reviosa]
 # 1. creates/reuses the venv (.venv) and installs the pinned stack,
-# 2. generates the synthetic RVOS set (InterRVOS/MeViS format) in data/synthetic_rvos,
+# 2. generates the synthetic RVOS set (InterRVOS/MeViS format) in data/synthetic_rvos
+#    (reviosa: data/synthetic_rvos_1200, the same val split with 1200 training videos),
 # 3. trains the model with tools/train.py, evaluates it and the trivial predictors,
 # 4. writes work_dirs/quickstart/<model>/summary.json and prints J&F.
 set -euo pipefail
@@ -10,6 +11,8 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 MODEL=${1:-baseline}
 prepare() { :; }  # model-specific preparation after the data step
+DEFAULT_DATA=data/synthetic_rvos
+GEN_ARGS=()       # model-specific arguments of the synthetic-set generator
 case "$MODEL" in
   baseline) CONFIG=configs/baseline/rvos-baseline_effnet-lite0_minilm-l6_1xb4-4x2x1-2e_synthetic.py ;;
   wsrvos)   CONFIG=configs/wsrvos/wsrvos_effnet-lite0_minilm-l6_cpu_synthetic.py
@@ -24,7 +27,11 @@ case "$MODEL" in
                     --backend oracle --key-prefix synthetic --out "$out" --no-progress
               fi
             } ;;
-  reviosa)  CONFIG=configs/reviosa/reviosa_tiny-internvl_tiny-sam2_cpu_synthetic.py ;;
+  reviosa)  CONFIG=configs/reviosa/reviosa_tiny-internvl_tiny-sam2_cpu_synthetic.py
+            # the same val split, 1200 training videos instead of 300 (the
+            # config's data_root; docs/decisions/reviosa.md, "Session 7")
+            DEFAULT_DATA=data/synthetic_rvos_1200
+            GEN_ARGS=(--num-train 1200) ;;
   *) echo "unknown model '$MODEL' (choose baseline, wsrvos or reviosa)"; exit 2 ;;
 esac
 [ -f "$CONFIG" ] || { echo "config $CONFIG is missing"; exit 2; }
@@ -33,10 +40,10 @@ start=$(date +%s)
 source tools/misc/setup_venv.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 WORK=work_dirs/quickstart/$MODEL
-DATA=${DATA:-data/synthetic_rvos}
+DATA=${DATA:-$DEFAULT_DATA}
 
 echo "[quickstart] $(date +%T) generating the synthetic set in $DATA (skipped when already complete)"
-"$PY" tools/dataset_converters/make_synthetic_rvos.py --out "$DATA"
+"$PY" tools/dataset_converters/make_synthetic_rvos.py --out "$DATA" ${GEN_ARGS[@]+"${GEN_ARGS[@]}"}
 
 prepare
 

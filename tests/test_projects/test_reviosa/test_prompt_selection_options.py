@@ -156,7 +156,17 @@ def test_cpu_config_turns_the_options_on_real_config_does_not():
     assert cpu.model.target_context_for_actor is True
     assert cpu.model.target_context_radii == (0.04, 0.08, 0.16)
     assert cpu.model.role_word_attention == dict(
-        gating='sigmoid', sequence_encoder=True, num_roles=2)
+        gating='sigmoid', sequence_encoder=True, num_roles=2,
+        logit_bound=3.0)
+    # session 7: the actor region nearest the target; 1200 training videos
+    assert cpu.model.actor_nearest_component is True
+    assert cpu.train_dataloader.dataset.data_root == \
+        cpu.val_dataloader.dataset.data_root == \
+        cpu.test_dataloader.dataset.data_root == 'data/synthetic_rvos_1200'
+    only_seg = Config.fromfile(osp.join(
+        REPO, 'configs', 'reviosa', 'ablation',
+        'reviosa_tiny-internvl_tiny-sam2_only-seg_1xb8-cpu_synthetic-rvos.py'))
+    assert only_seg.model.actor_nearest_component is False
     assert cpu.model.role_word_positions is True
     assert cpu.train_dataloader.dataset.caption_type_repeats == dict(
         unidirectional=5)
@@ -170,6 +180,7 @@ def test_cpu_config_turns_the_options_on_real_config_does_not():
     assert not real.model.get('target_context_for_actor', False)
     assert not real.model.get('role_word_attention', False)
     assert not real.model.get('role_word_positions', False)
+    assert not real.model.get('actor_nearest_component', False)
     assert 'paramwise_cfg' not in real.optim_wrapper
 
 
