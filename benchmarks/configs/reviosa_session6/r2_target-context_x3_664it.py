@@ -1,10 +1,20 @@
 # Session 6 runs of benchmarks/reviosa_results.md: the CPU config at 664
 # iterations (r2: unidirectional x3, the actor reads the target mask and 3
-# dilations). The other runs override this file.
+# dilations). The other runs override this file. Pinned to the session-6
+# state of the CPU config where later sessions changed it (no role query, no
+# logit bound, no nearest-region rule, the 300-video set); the session-6
+# gate normalisation is code and applies.
 _base_ = ('../../../configs/reviosa/'
           'reviosa_tiny-internvl_tiny-sam2_1xb8-cpu_synthetic-rvos.py')
+model = dict(
+    role_word_attention=dict(_delete_=True, gating='sigmoid',
+                             sequence_encoder=True),
+    actor_nearest_component=False)
+data_root = 'data/synthetic_rvos'
 train_dataloader = dict(dataset=dict(
-    caption_type_repeats=dict(unidirectional=3)))
+    data_root=data_root, caption_type_repeats=dict(unidirectional=3)))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
 train_cfg = dict(max_iters=664, val_interval=664)
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
