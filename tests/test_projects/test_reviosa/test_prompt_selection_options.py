@@ -271,6 +271,29 @@ def _record_contexts(model, monkeypatch) -> list:
     return seen
 
 
+def _train_and_predict_contexts(model, monkeypatch, channels: int):
+    """Check that the head reads ``channels`` context channels in one
+    training step and one prediction; returns the training context of the
+    actor of the sample with a target (M, K, H, W) and the batch."""
+    assert model.sam2.prompt_head.laterals[0][0].in_channels == \
+        model.sam2.lite.out_channels[0] + channels
+    seen = _record_contexts(model, monkeypatch)
+    model.train()
+    data = _batch(model)
+    model._rng.seed(0)
+    losses = model(**data, mode='loss')
+    sum(losses.values()).backward()
+    ctx = seen[1]  # actor of the sample with a target
+    assert ctx.size(1) == channels
+    # inference: the predicted target's context
+    seen.clear()
+    model.eval()
+    with torch.no_grad():
+        model(**data, mode='predict')
+    assert all(c is None or c.size(1) == channels for c in seen)
+    return ctx, data
+
+
 def test_append_context_resizes_and_zero_fills():
     maps = [torch.randn(2, 3, 8, 8), torch.randn(2, 5, 4, 4)]
     ctx = torch.zeros(2, 1, 16, 16)
@@ -350,28 +373,14 @@ def test_target_context_window_adds_path_channels(monkeypatch):
     model = MODELS.build(tiny_model_cfg(
         sam2=sam2, target_context_for_actor=True, target_context_radii=(0.1,),
         target_context_window=5, video_inference='per_frame'))
-    assert model.sam2.prompt_head.laterals[0][0].in_channels == \
-        model.sam2.lite.out_channels[0] + 4
-    seen = _record_contexts(model, monkeypatch)
-    model.train()
-    data = _batch(model)
-    model._rng.seed(0)
-    losses = model(**data, mode='loss')
-    sum(losses.values()).backward()
-    ctx = seen[1]  # actor of the sample with a target
+    ctx, data = _train_and_predict_contexts(model, monkeypatch, 4)
     inds = data['data_samples'][1].metainfo['frame_inds']
-    assert ctx.size(1) == 4
     torch.testing.assert_close(ctx[:, 1:2], proximity_maps(ctx[:, :1],
                                                            (0.1,)))
     torch.testing.assert_close(ctx[:, 2:3], temporal_max(ctx[:, :1], inds,
                                                          5))
     torch.testing.assert_close(ctx[:, 3:4], proximity_maps(ctx[:, 2:3],
                                                            (0.1,)))
-    seen.clear()
-    model.eval()
-    with torch.no_grad():
-        model(**data, mode='predict')
-    assert all(c is None or c.size(1) == 4 for c in seen)
     for bad in (4, -1):
         with pytest.raises(ValueError, match='odd'):
             MODELS.build(tiny_model_cfg(
@@ -389,24 +398,9 @@ def test_target_context_radii_add_proximity_channels(monkeypatch):
     model = MODELS.build(tiny_model_cfg(
         sam2=sam2, target_context_for_actor=True,
         target_context_radii=(0.1, 0.3), video_inference='per_frame'))
-    assert model.sam2.prompt_head.laterals[0][0].in_channels == \
-        model.sam2.lite.out_channels[0] + 3
-    seen = _record_contexts(model, monkeypatch)
-    model.train()
-    data = _batch(model)
-    model._rng.seed(0)
-    losses = model(**data, mode='loss')
-    sum(losses.values()).backward()
-    ctx = seen[1]  # actor of the sample with a target
-    assert ctx.size(1) == 3
+    ctx, _ = _train_and_predict_contexts(model, monkeypatch, 3)
     torch.testing.assert_close(ctx[:, 1:], proximity_maps(ctx[:, :1],
                                                           (0.1, 0.3)))
-    # inference: the predicted target's mask and proximity maps
-    seen.clear()
-    model.eval()
-    with torch.no_grad():
-        model(**data, mode='predict')
-    assert all(c is None or c.size(1) == 3 for c in seen)
     with pytest.raises(ValueError, match='target_context_radii'):
         MODELS.build(tiny_model_cfg(sam2=sam2, target_context_radii=(0.1,),
                                     video_inference='per_frame'))
