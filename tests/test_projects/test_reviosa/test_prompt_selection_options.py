@@ -19,13 +19,15 @@ from rvos_plugin.testing._utils import demo_rvos_batch
 
 HEAD = dict(type='RVOSTextFPNMaskHead', channels=16, num_groups=4,
             attn_levels=(), temporal_levels=(1, 2))
+# the tiny SAM2 on Lite0 with the prompt-conditioned mask head
+HEAD_SAM2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
+                 prompt_mask_head=HEAD)
 
 
 @pytest.fixture(scope='module')
 def head_sam():
     torch.manual_seed(0)
-    return ReVIOsASAM2(**dict(TINY_SAM2, image_encoder='efficientnet_lite0',
-                              prompt_mask_head=HEAD))
+    return ReVIOsASAM2(**HEAD_SAM2)
 
 
 def test_overlap_loss_hand_computed():
@@ -103,8 +105,7 @@ def _batch(model, seed=0):
 
 def test_model_with_head_and_overlap_term_trains_and_predicts():
     torch.manual_seed(0)
-    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
-                prompt_mask_head=HEAD)
+    sam2 = dict(HEAD_SAM2)
     model = MODELS.build(tiny_model_cfg(
         sam2=sam2, loss_overlap_weight=0.5, video_inference='per_frame'))
     model.train()
@@ -132,8 +133,7 @@ def test_model_with_head_and_overlap_term_trains_and_predicts():
 
 
 def test_prompt_head_refuses_memory_propagation():
-    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
-                prompt_mask_head=HEAD)
+    sam2 = dict(HEAD_SAM2)
     with pytest.raises(ValueError, match='per_frame'):
         MODELS.build(tiny_model_cfg(sam2=sam2, video_inference='propagate'))
 
@@ -220,8 +220,7 @@ def test_expression_encoder_prompt_layout_and_training():
 
 def test_head_text_concatenates_words_and_seg_role():
     torch.manual_seed(0)
-    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
-                prompt_mask_head=HEAD)
+    sam2 = dict(HEAD_SAM2)
     model = MODELS.build(tiny_model_cfg(
         sam2=sam2, expression_encoder=TINY_TEXT,
         video_inference='per_frame'))
@@ -368,8 +367,7 @@ def test_temporal_max_hand_computed():
 
 def test_target_context_window_adds_path_channels(monkeypatch):
     torch.manual_seed(0)
-    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
-                prompt_mask_head=HEAD)
+    sam2 = dict(HEAD_SAM2)
     model = MODELS.build(tiny_model_cfg(
         sam2=sam2, target_context_for_actor=True, target_context_radii=(0.1,),
         target_context_window=5, video_inference='per_frame'))
@@ -393,8 +391,7 @@ def test_target_context_window_adds_path_channels(monkeypatch):
 
 def test_target_context_radii_add_proximity_channels(monkeypatch):
     torch.manual_seed(0)
-    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
-                prompt_mask_head=HEAD)
+    sam2 = dict(HEAD_SAM2)
     model = MODELS.build(tiny_model_cfg(
         sam2=sam2, target_context_for_actor=True,
         target_context_radii=(0.1, 0.3), video_inference='per_frame'))
@@ -414,8 +411,7 @@ def test_target_context_radii_add_proximity_channels(monkeypatch):
 def test_target_context_for_actor_uses_gt_in_training_pred_at_inference(
         monkeypatch):
     torch.manual_seed(0)
-    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
-                prompt_mask_head=HEAD)
+    sam2 = dict(HEAD_SAM2)
     model = MODELS.build(tiny_model_cfg(
         sam2=sam2, target_context_for_actor=True,
         video_inference='per_frame'))
@@ -475,8 +471,7 @@ def test_keep_nearest_component_hand_computed():
 def test_actor_nearest_component_runs_at_inference_only(monkeypatch):
     import projects.ReVIOsA.reviosa.reviosa as reviosa_module
     torch.manual_seed(0)
-    sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
-                prompt_mask_head=HEAD)
+    sam2 = dict(HEAD_SAM2)
     model = MODELS.build(tiny_model_cfg(
         sam2=sam2, actor_nearest_component=True,
         video_inference='per_frame'))
