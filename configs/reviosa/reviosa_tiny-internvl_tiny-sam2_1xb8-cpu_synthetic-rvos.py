@@ -129,12 +129,19 @@ model = dict(
     # .440 -> .492, Overall .542 -> .601 (benchmarks/reviosa_results.md).
     mask_refinement=dict(type='PixelAdaptiveRefinement'),
     # Session 7: per frame, the actor region nearest to the predicted target
-    # (among the regions not inside it) is kept. For "the object pushing the
-    # yellow triangle" the head marked every object near the target (actor
-    # mask 2x the GT area on generic referents). Same checkpoint, actor J
-    # on the 96 actor-target items .711 -> .748 (generic referents .404 ->
-    # .513, named .894 -> .888).
-    actor_nearest_component=True,
+    # (among the regions not inside it) was kept (actor_nearest_component):
+    # for "the object pushing the yellow triangle" the head marked every
+    # object near the target. Same checkpoint, actor J on the 96
+    # actor-target items .711 -> .748 (generic referents .404 -> .513).
+    # Session 8 replaces it with a joint choice: per frame, one actor and
+    # one target region among those above p = .3, the pair maximising
+    # log p_act + log p_tar - 5 * distance / min(H, W). Threshold and
+    # weight chosen on a separate dev split (seed 7, 120 videos, 192
+    # actor-target items): actor / target J&F .777 / .829 -> .827 / .876.
+    # On the val split, the session-7 quickstart checkpoint: .754 / .811
+    # -> .817 / .835 (benchmarks/reviosa_results.md, "Session 8").
+    actor_nearest_component=False,
+    actor_target_pair=dict(threshold=0.3, distance_weight=5.0),
     # Session 5: actor and target decoded as disjoint masks: OFF. On the
     # 2-epoch checkpoint actor / target J&F .492 / .610 -> .484 / .586.
     exclusive_actor_target=False,

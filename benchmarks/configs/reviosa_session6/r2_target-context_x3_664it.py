@@ -2,14 +2,14 @@
 # iterations (r2: unidirectional x3, the actor reads the target mask and 3
 # dilations). The other runs override this file. Pinned to the session-6
 # state of the CPU config where later sessions changed it (no role query, no
-# logit bound, no nearest-region rule, the 300-video set); the session-6
-# gate normalisation is code and applies.
+# logit bound, no nearest-region rule or pair selection, the 300-video
+# set); the session-6 gate normalisation is code and applies.
 _base_ = ('../../../configs/reviosa/'
           'reviosa_tiny-internvl_tiny-sam2_1xb8-cpu_synthetic-rvos.py')
 model = dict(
     role_word_attention=dict(_delete_=True, gating='sigmoid',
                              sequence_encoder=True),
-    actor_nearest_component=False)
+    actor_nearest_component=False, actor_target_pair=None)
 data_root = 'data/synthetic_rvos'
 train_dataloader = dict(dataset=dict(
     data_root=data_root, caption_type_repeats=dict(unidirectional=3)))

@@ -119,6 +119,41 @@ def temporal_max(mask: torch.Tensor, frame_inds: Sequence[int],
     return torch.stack([mask[a:b].amax(dim=0) for a, b in zip(lo, hi)])
 
 
+def past_frames(mask: torch.Tensor, frame_inds: Sequence[int],
+                delay: int) -> torch.Tensor:
+    """The mask ``delay`` video frames earlier: where the object came from.
+
+    Frame ``i`` takes the mask of the latest frame ``j`` of the clip with
+    ``f_j <= f_i - delay``; frames with no such frame (the start of the
+    clip) take the clip's first frame. Counted in video frames, so a
+    training clip sampled every 2 frames and a test video sampled every
+    frame see the same displacement.
+
+    Args:
+        mask (Tensor): (T, 1, H, W) values in [0, 1].
+        frame_inds (Sequence[int]): the video frame index of each of the T
+            masks, increasing.
+        delay (int): frames back (>= 1).
+
+    Returns:
+        Tensor: (T, 1, H, W).
+    """
+    if mask.dim() != 4 or mask.size(1) != 1:
+        raise ValueError(f'past_frames expects (T, 1, H, W), got '
+                         f'{tuple(mask.shape)}.')
+    if len(frame_inds) != mask.size(0):
+        raise ValueError(f'past_frames: {len(frame_inds)} frame indices '
+                         f'for {mask.size(0)} masks.')
+    if delay < 1:
+        raise ValueError(f'past_frames delay must be >= 1, got {delay}.')
+    inds = np.asarray(frame_inds)
+    if np.any(np.diff(inds) <= 0):
+        raise ValueError(f'past_frames: frame indices must increase, got '
+                         f'{list(frame_inds)}.')
+    src = np.searchsorted(inds, inds - delay, side='right') - 1
+    return mask[torch.as_tensor(np.maximum(src, 0), device=mask.device)]
+
+
 def keep_nearest_component(actor: torch.Tensor, target: torch.Tensor,
                            threshold: float = 0.5,
                            suppressed: float = -20.0) -> torch.Tensor:
@@ -168,6 +203,91 @@ def keep_nearest_component(actor: torch.Tensor, target: torch.Tensor,
         out[t] = torch.where(drop, out.new_tensor(suppressed).clamp(
             max=cut - 1.0), out[t])
     return out
+
+
+def select_actor_target_pair(actor: torch.Tensor, target: torch.Tensor,
+                             threshold: float = 0.3,
+                             distance_weight: float = 5.0,
+                             mask_threshold: float = 0.5,
+                             inside_max: float = 0.5,
+                             suppressed: float = -20.0):
+    """Keep, per frame, one actor region and one target region: the pair
+    the two masks are most confident about and that lie closest together.
+
+    Joint decoding of an interaction: the actor and the target are two
+    different objects, one each, and they touch or approach each other.
+    Per frame, the candidates of each role are the connected regions of its
+    probability map above ``threshold`` (lower than the mask threshold, so
+    an object the head is unsure of still competes). A pair (a, b) scores
+
+        s(a, b) = log max_a p_act + log max_b p_tar - lambda * d(a, b) / S,
+
+    with d the smallest pixel distance between the regions, S = min(H, W)
+    and lambda = ``distance_weight``; actor regions lying more than
+    ``inside_max`` of their area inside b are not paired with b. The best
+    pair is kept: every other region of each map is lowered to
+    ``suppressed``, and the kept regions' pixels (all above ``threshold``)
+    become foreground (logit at least ``logit(mask_threshold) + 1``).
+    Frames where either map has no region, or no pair is allowed, are
+    unchanged.
+
+    Args:
+        actor (Tensor): (T, H, W) actor mask logits.
+        target (Tensor): (T, H, W) target mask logits (same size).
+        threshold (float): probability above which a pixel belongs to a
+            candidate region.
+        distance_weight (float): lambda, per unit of ``min(H, W)``.
+        mask_threshold (float): the model's output threshold.
+        inside_max (float): largest share of an actor region inside the
+            target region it is paired with.
+        suppressed (float): logit given to the dropped regions.
+
+    Returns:
+        tuple[Tensor, Tensor]: the (T, H, W) actor and target logits.
+    """
+    from scipy import ndimage
+    if actor.shape != target.shape or actor.dim() != 3:
+        raise ValueError(f'select_actor_target_pair expects two (T, H, W) '
+                         f'maps, got {tuple(actor.shape)} and '
+                         f'{tuple(target.shape)}.')
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f'threshold must be in (0, 1), got {threshold}.')
+    keep_at = math.log(mask_threshold / (1.0 - mask_threshold)) + 1.0
+    drop_to = min(suppressed, keep_at - 2.0)
+    side = float(min(actor.shape[-2:]))
+    prob_a = actor.detach().float().sigmoid().cpu().numpy()
+    prob_t = target.detach().float().sigmoid().cpu().numpy()
+    act_out, tar_out = actor.clone(), target.clone()
+    for t in range(actor.size(0)):
+        lab_a, num_a = ndimage.label(prob_a[t] > threshold)
+        lab_t, num_t = ndimage.label(prob_t[t] > threshold)
+        if num_a == 0 or num_t == 0:
+            continue
+        ids_a = np.arange(1, num_a + 1)
+        ids_t = np.arange(1, num_t + 1)
+        log_a = np.log(np.asarray(ndimage.maximum(prob_a[t], lab_a, ids_a)))
+        log_t = np.log(np.asarray(ndimage.maximum(prob_t[t], lab_t, ids_t)))
+        best = None
+        for j in ids_t:
+            region = lab_t == j
+            inside = np.asarray(ndimage.mean(region.astype(np.float64),
+                                             lab_a, ids_a))
+            gap = np.asarray(ndimage.minimum(
+                ndimage.distance_transform_edt(~region), lab_a, ids_a))
+            score = log_a + log_t[j - 1] - distance_weight * gap / side
+            score[inside > inside_max] = -np.inf
+            k = int(np.argmax(score))
+            if np.isfinite(score[k]) and (best is None or score[k] > best[0]):
+                best = (score[k], k + 1, j)
+        if best is None:
+            continue
+        _, k, j = best
+        for out, lab, keep in ((act_out, lab_a, k), (tar_out, lab_t, j)):
+            chosen = torch.from_numpy(lab == keep).to(out.device)
+            other = torch.from_numpy((lab > 0) & (lab != keep)).to(out.device)
+            frame = out[t].masked_fill(other, drop_to)
+            out[t] = torch.where(chosen, frame.clamp(min=keep_at), frame)
+    return act_out, tar_out
 
 
 def exclusive_logits(actor: torch.Tensor, target: torch.Tensor,
@@ -275,6 +395,16 @@ class ReVIOsA(BaseModel):
             frame and its proximity maps (:func:`temporal_max`): the
             target's path, along which the object it interacts with moves
             (follows, chases, pushes). Needs ``frame_inds`` in the metainfo.
+        target_context_past (int): 0 (default) or D video frames -- with
+            ``target_context_for_actor``, the context also carries the
+            target mask D frames earlier and its proximity maps
+            (:func:`past_frames`): the target's direction of motion, behind
+            which a pusher, chaser or follower moves. Needs ``frame_inds``.
+        target_context_prior (bool): False (default) or True -- with
+            ``target_context_for_actor``, the context also enters the
+            actor's logits directly through a zero-initialised 1x1
+            convolution (``ContextLogitPrior``): a learned offset per
+            distance band around the target.
         attn_loss (dict, optional): released attention-map loss, off by
             default: ``dict(weight=1.0, layers=[-1], heads=None)``; needs
             ``mllm.attn_implementation='eager'``.
@@ -300,6 +430,13 @@ class ReVIOsA(BaseModel):
             when a frame's actor mask has several connected regions, keep
             the one nearest to the predicted target
             (:func:`keep_nearest_component`). Default off.
+        actor_target_pair (dict, optional): inference only, not in the
+            paper: None (default) or the arguments of
+            :func:`select_actor_target_pair` (``threshold``,
+            ``distance_weight``, ``inside_max``), which keeps, per frame,
+            one actor and one target region: the confident pair closest
+            together. Replaces ``actor_nearest_component`` (both set is
+            an error).
     """
 
     def __init__(self,
@@ -328,6 +465,8 @@ class ReVIOsA(BaseModel):
                  target_context_for_actor: bool = False,
                  target_context_radii: Sequence[float] = (),
                  target_context_window: int = 0,
+                 target_context_prior: bool = False,
+                 target_context_past: int = 0,
                  role_word_attention: Union[bool, dict] = False,
                  role_word_positions: bool = False,
                  attn_loss: Optional[dict] = None,
@@ -343,6 +482,7 @@ class ReVIOsA(BaseModel):
                  offload_frames: bool = True,
                  frame_chunk: int = 8,
                  actor_nearest_component: bool = False,
+                 actor_target_pair: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor,
@@ -387,6 +527,24 @@ class ReVIOsA(BaseModel):
                 "actor_nearest_component keeps the actor region nearest to "
                 "the [SEG_TAR] mask; token_mode='single' has none.")
         self.actor_nearest_component = actor_nearest_component
+        if actor_target_pair is not None:
+            if token_mode == 'single':
+                raise ValueError(
+                    "actor_target_pair selects an actor and a [SEG_TAR] "
+                    "region; token_mode='single' has no target: set "
+                    'actor_target_pair=None.')
+            if actor_nearest_component:
+                raise ValueError(
+                    'actor_target_pair replaces actor_nearest_component: '
+                    'set actor_nearest_component=False.')
+            unknown = set(actor_target_pair) - {
+                'threshold', 'distance_weight', 'inside_max'}
+            if unknown:
+                raise ValueError(f'actor_target_pair: unknown keys '
+                                 f'{sorted(unknown)}; expected threshold, '
+                                 'distance_weight, inside_max.')
+            actor_target_pair = dict(actor_target_pair)
+        self.actor_target_pair = actor_target_pair
         self._rng = random.Random(0)
 
         # --- MLLM (InternVL through transformers) + tokenizer ----------
@@ -449,6 +607,13 @@ class ReVIOsA(BaseModel):
             raise ValueError('target_context_window must be 0 (off) or an '
                              f'odd number of frames, got '
                              f'{target_context_window}.')
+        self.target_context_past = int(target_context_past)
+        if self.target_context_past < 0:
+            raise ValueError('target_context_past must be 0 (off) or a '
+                             f'number of frames, got {target_context_past}.')
+        if self.target_context_past and not target_context_for_actor:
+            raise ValueError('target_context_past shapes the context of '
+                             'target_context_for_actor: set both.')
         if target_context_for_actor:
             if token_mode == 'single':
                 raise ValueError(
@@ -462,7 +627,12 @@ class ReVIOsA(BaseModel):
                     'target_context_for_actor=False).')
             sam2 = dict(sam2, prompt_head_context=(
                 1 + len(self.target_context_radii)) * (
-                    2 if target_context_window else 1))
+                    1 + bool(target_context_window) +
+                    bool(self.target_context_past)),
+                prompt_head_context_prior=target_context_prior)
+        elif target_context_prior:
+            raise ValueError('target_context_prior reads the context of '
+                             'target_context_for_actor: set both.')
         self.sam2 = ReVIOsASAM2(**sam2)
         if (self.sam2.prompt_head is not None
                 and video_inference == 'propagate'):
@@ -587,21 +757,30 @@ class ReVIOsA(BaseModel):
         Args:
             target_mask (Tensor): (T, 1, H, W) target mask in [0, 1].
             frame_inds (Sequence[int], optional): video frame index of each
-                mask; required with ``target_context_window``.
+                mask; required with ``target_context_window`` or
+                ``target_context_past``.
 
         Returns:
             Tensor: (T, K, H, W): the mask and its R proximity maps; with
             ``target_context_window`` also the mask's union over the window
-            (:func:`temporal_max`) and its R proximity maps, K = 2 (1 + R).
+            (:func:`temporal_max`) and its R proximity maps; with
+            ``target_context_past`` also the mask D frames earlier
+            (:func:`past_frames`) and its R proximity maps. K = (1 + R)
+            times the number of these maps.
         """
         maps = [target_mask]
+        if (self.target_context_window or self.target_context_past) and \
+                frame_inds is None:
+            raise ValueError(
+                'target_context_window / target_context_past need the frame '
+                "indices of the clip (metainfo 'frame_inds', set by "
+                'PackRVOSInputs).')
         if self.target_context_window:
-            if frame_inds is None:
-                raise ValueError(
-                    'target_context_window needs the frame indices of the '
-                    "clip (metainfo 'frame_inds', set by PackRVOSInputs).")
             maps.append(temporal_max(target_mask, frame_inds,
                                      self.target_context_window))
+        if self.target_context_past:
+            maps.append(past_frames(target_mask, frame_inds,
+                                    self.target_context_past))
         out = []
         for m in maps:
             out.append(m)
@@ -975,6 +1154,13 @@ class ReVIOsA(BaseModel):
             if self.actor_nearest_component and act is not None and \
                     tar is not None:
                 act = keep_nearest_component(act, tar, self.mask_threshold)
+            if self.actor_target_pair is not None and act is not None and \
+                    tar is not None:
+                act, tar = select_actor_target_pair(
+                    act, tar, mask_threshold=self.mask_threshold,
+                    **self.actor_target_pair)
+                set_frame_masks(sample, 'pred_target_mask',
+                                self._to_ori(tar, num_frames, ori))
             if self.exclusive_actor_target and act is not None and \
                     tar is not None:
                 act, tar = exclusive_logits(act, tar, self.mask_threshold)

@@ -112,6 +112,43 @@ def tiny_sam2_config(image_size: int = 128,
         compile_image_encoder=False)
 
 
+class ContextLogitPrior(torch.nn.Module):
+    """A learned per-pixel logit offset read from a context map.
+
+    ``prior = w . pool(context) + b`` (a 1x1 convolution, zero-initialised,
+    so it starts as no offset). With ReVIOsA's actor context (the target
+    mask and its dilations) it learns a ring-shaped prior: a weight per
+    distance band around the target, and the bias everywhere else.
+
+    Args:
+        in_channels (int): K context channels.
+    """
+
+    def __init__(self, in_channels: int):
+        super().__init__()
+        self.proj = torch.nn.Conv2d(in_channels, 1, 1)
+        torch.nn.init.zeros_(self.proj.weight)
+        torch.nn.init.zeros_(self.proj.bias)
+
+    def forward(self, context: torch.Tensor, size) -> torch.Tensor:
+        """Logit offsets at the mask resolution.
+
+        Args:
+            context (Tensor): (M, K, H, W) values in [0, 1].
+            size (tuple[int, int]): (h, w) of the mask logits.
+
+        Returns:
+            Tensor: (M, 1, h, w); a band's fraction of each output cell
+            (area resampling), times its weight, plus the bias.
+        """
+        if context.size(1) != self.proj.in_channels:
+            raise ValueError(f'context has {context.size(1)} channels, the '
+                             f'prior expects {self.proj.in_channels}.')
+        pooled = F.interpolate(context.to(self.proj.weight.dtype),
+                               size=tuple(size), mode='area')
+        return self.proj(pooled)
+
+
 class ReVIOsASAM2(BaseModule):
     """SAM2 with a language (seg-token) prompt.
 
@@ -167,6 +204,13 @@ class ReVIOsASAM2(BaseModule):
             channels at every level: a (M, K, H, W) context map passed to
             :meth:`segment_frames` (ReVIOsA: the target mask, and its
             proximity maps, when decoding the actor; zeros otherwise).
+        prompt_head_context_prior (bool): False (default) or True (needs
+            ``prompt_head_context``) -- a 1x1 convolution of the context
+            map (:class:`ContextLogitPrior`, zero-initialised: no effect at
+            the start) is *added* to the mask logits whenever a context is
+            given: a learned, location-wise prior ("the actor lies next to
+            its target, not on it") that does not have to pass through the
+            head's features.
     """
 
     def __init__(self,
@@ -184,6 +228,7 @@ class ReVIOsASAM2(BaseModule):
                  prompt_mask_head: Optional[dict] = None,
                  prompt_head_text_channels: int = 0,
                  prompt_head_context: Union[bool, int] = False,
+                 prompt_head_context_prior: bool = False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if checkpoint is None and not allow_random_init:
@@ -225,6 +270,14 @@ class ReVIOsASAM2(BaseModule):
             head_cfg.setdefault('text_dims',
                                 hidden + prompt_head_text_channels)
             self.prompt_head = MODELS.build(head_cfg)
+        self.context_prior = None
+        if prompt_head_context_prior:
+            if not self.prompt_head_context:
+                raise ValueError(
+                    'prompt_head_context_prior reads the context map: set '
+                    'prompt_head_context (ReVIOsA: '
+                    'target_context_for_actor=True).')
+            self.context_prior = ContextLogitPrior(self.prompt_head_context)
         self.freeze_image_encoder = freeze_image_encoder
         if freeze_image_encoder:
             self.sam.image_encoder.requires_grad_(False)
@@ -458,6 +511,8 @@ class ReVIOsASAM2(BaseModule):
                 maps = self.append_context(maps, context)
             masks = masks + self.prompt_head_logits(
                 maps, prompt, masks.shape[-2:], head_text)
+        if self.context_prior is not None and context is not None:
+            masks = masks + self.context_prior(context, masks.shape[-2:])
         return masks
 
     def append_context(self, maps: List[torch.Tensor],

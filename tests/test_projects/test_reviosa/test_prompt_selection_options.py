@@ -158,8 +158,11 @@ def test_cpu_config_turns_the_options_on_real_config_does_not():
     assert cpu.model.role_word_attention == dict(
         gating='sigmoid', sequence_encoder=True, num_roles=2,
         logit_bound=3.0)
-    # session 7: the actor region nearest the target; 1200 training videos
-    assert cpu.model.actor_nearest_component is True
+    # session 7: 1200 training videos; session 8: the actor and target
+    # regions chosen as a pair (it replaces the session-7 nearest region)
+    assert cpu.model.actor_nearest_component is False
+    assert cpu.model.actor_target_pair == dict(threshold=0.3,
+                                               distance_weight=5.0)
     assert cpu.train_dataloader.dataset.data_root == \
         cpu.val_dataloader.dataset.data_root == \
         cpu.test_dataloader.dataset.data_root == 'data/synthetic_rvos_1200'
@@ -167,6 +170,7 @@ def test_cpu_config_turns_the_options_on_real_config_does_not():
         REPO, 'configs', 'reviosa', 'ablation',
         'reviosa_tiny-internvl_tiny-sam2_only-seg_1xb8-cpu_synthetic-rvos.py'))
     assert only_seg.model.actor_nearest_component is False
+    assert only_seg.model.actor_target_pair is None
     assert cpu.model.role_word_positions is True
     assert cpu.train_dataloader.dataset.caption_type_repeats == dict(
         unidirectional=5)
@@ -181,6 +185,7 @@ def test_cpu_config_turns_the_options_on_real_config_does_not():
     assert not real.model.get('role_word_attention', False)
     assert not real.model.get('role_word_positions', False)
     assert not real.model.get('actor_nearest_component', False)
+    assert real.model.get('actor_target_pair') is None
     assert 'paramwise_cfg' not in real.optim_wrapper
 
 
@@ -502,4 +507,198 @@ def test_actor_nearest_component_runs_at_inference_only(monkeypatch):
     with pytest.raises(ValueError, match="token_mode='single'"):
         MODELS.build(tiny_model_cfg(
             sam2=sam2, actor_nearest_component=True, token_mode='single',
+            target_token=None, video_inference='per_frame'))
+
+
+def test_context_logit_prior_hand_computed():
+    from projects.ReVIOsA.reviosa.sam2_adapter import ContextLogitPrior
+    prior = ContextLogitPrior(2)
+    ctx = torch.zeros(1, 2, 4, 4)
+    ctx[0, 0, :2, :2] = 1.0   # channel 0: top-left quadrant
+    ctx[0, 1, :, :2] = 1.0    # channel 1: left half
+    # zero-initialised: no offset at the start
+    assert prior(ctx, (2, 2)).abs().sum() == 0
+    with torch.no_grad():
+        prior.proj.weight.copy_(torch.tensor([2.0, -1.0]).view(1, 2, 1, 1))
+        prior.proj.bias.fill_(0.5)
+    # area resampling to 2x2: each cell is one 2x2 quadrant
+    out = prior(ctx, (2, 2))
+    torch.testing.assert_close(
+        out[0, 0], torch.tensor([[2.0 - 1.0 + 0.5, 0.5], [-1.0 + 0.5, 0.5]]))
+    # to 1x1: the fractions 1/4 and 1/2
+    torch.testing.assert_close(out.new_tensor([[2.0 / 4 - 1.0 / 2 + 0.5]]),
+                               prior(ctx, (1, 1))[0, 0])
+    with pytest.raises(ValueError, match='expects 2'):
+        prior(ctx[:, :1], (2, 2))
+
+
+def test_target_context_prior_adds_to_actor_logits_only(monkeypatch):
+    torch.manual_seed(0)
+    sam2 = dict(HEAD_SAM2)
+    model = MODELS.build(tiny_model_cfg(
+        sam2=sam2, target_context_for_actor=True, target_context_radii=(0.1,),
+        target_context_prior=True, video_inference='per_frame'))
+    prior = model.sam2.context_prior
+    assert prior.proj.in_channels == 2
+    calls = []
+    real = type(prior).forward
+
+    def spy(self, context, size):
+        out = real(self, context, size)
+        calls.append(out)
+        return out
+
+    monkeypatch.setattr(type(prior), 'forward', spy)
+    data = _batch(model)
+    model.train()
+    model._rng.seed(0)
+    losses = model(**data, mode='loss')
+    # one call: the actor of the sample with a target (no context for the
+    # other sample's actor or for any target)
+    assert len(calls) == 1
+    sum(losses.values()).backward()
+    assert prior.proj.weight.grad is not None
+    assert prior.proj.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='target_context_prior'):
+        MODELS.build(tiny_model_cfg(sam2=sam2, target_context_prior=True,
+                                    video_inference='per_frame'))
+    with pytest.raises(ValueError, match='prompt_head_context'):
+        ReVIOsASAM2(**dict(HEAD_SAM2, prompt_head_context_prior=True))
+
+
+def test_past_frames_hand_computed():
+    from projects.ReVIOsA.reviosa.reviosa import past_frames
+    mask = torch.arange(4.0).view(4, 1, 1, 1)  # frame t holds the value t
+    # a training clip every 2 video frames, delay 2: one clip step back;
+    # the first frame has no past and keeps itself
+    out = past_frames(mask, [0, 2, 4, 6], 2)
+    assert out.flatten().tolist() == [0.0, 0.0, 1.0, 2.0]
+    # consecutive test frames, same delay: two steps back
+    assert past_frames(mask, [0, 1, 2, 3], 2).flatten().tolist() == \
+        [0.0, 0.0, 0.0, 1.0]
+    # an uneven clip: the latest frame at least `delay` back
+    assert past_frames(mask, [0, 1, 5, 6], 2).flatten().tolist() == \
+        [0.0, 0.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match='>= 1'):
+        past_frames(mask, [0, 1, 2, 3], 0)
+    with pytest.raises(ValueError, match='increase'):
+        past_frames(mask, [0, 2, 1, 3], 1)
+    with pytest.raises(ValueError, match='3 frame indices'):
+        past_frames(mask, [0, 1, 2], 1)
+
+
+def test_target_context_past_adds_motion_channels(monkeypatch):
+    from projects.ReVIOsA.reviosa.reviosa import past_frames
+    torch.manual_seed(0)
+    sam2 = dict(HEAD_SAM2)
+    model = MODELS.build(tiny_model_cfg(
+        sam2=sam2, target_context_for_actor=True, target_context_radii=(0.1,),
+        target_context_past=2, video_inference='per_frame'))
+    ctx, data = _train_and_predict_contexts(model, monkeypatch, 4)
+    inds = data['data_samples'][1].metainfo['frame_inds']
+    torch.testing.assert_close(ctx[:, 2:3], past_frames(ctx[:, :1], inds, 2))
+    torch.testing.assert_close(ctx[:, 3:4], proximity_maps(ctx[:, 2:3],
+                                                           (0.1,)))
+    with pytest.raises(ValueError, match='>= 1|number of frames'):
+        MODELS.build(tiny_model_cfg(
+            sam2=sam2, target_context_for_actor=True, target_context_past=-1,
+            video_inference='per_frame'))
+    with pytest.raises(ValueError, match='target_context_past'):
+        MODELS.build(tiny_model_cfg(sam2=sam2, target_context_past=2,
+                                    video_inference='per_frame'))
+    with pytest.raises(ValueError, match='frame indices'):
+        model.actor_context(torch.zeros(2, 1, 8, 8), None)
+
+
+def _row_maps(num_frames=1):
+    """(T, 10, 10) logits of -5 (p < .01): regions drawn on row 0."""
+    return torch.full((num_frames, 10, 10), -5.0)
+
+
+def test_select_actor_target_pair_hand_computed():
+    from projects.ReVIOsA.reviosa.reviosa import select_actor_target_pair
+    actor, target = _row_maps(), _row_maps()
+    actor[0, 0, 0:2] = 3.0    # A1: p .953, 7 px from the target
+    actor[0, 0, 6] = -0.5     # A2: p .378 (under the mask threshold), 2 px
+    target[0, 0, 8] = 3.0
+    # lambda 5, S = 10: A1 log .953 - 5 * .7 = -3.55; A2 log .378 - 5 * .2
+    # = -1.97 -> A2 is kept and becomes foreground, A1 is dropped
+    act, tar = select_actor_target_pair(actor, target)
+    assert (act[0] > 0).nonzero().tolist() == [[0, 6]]
+    assert act[0, 0, 6] == 1.0 and act[0, 0, 0] <= -20.0
+    torch.testing.assert_close(tar, target)
+    # lambda 1: A1 -0.05 - 0.7 = -0.75 beats A2 -0.97 - 0.2 = -1.17
+    act, _ = select_actor_target_pair(actor, target, distance_weight=1.0)
+    assert (act[0] > 0).nonzero().tolist() == [[0, 0], [0, 1]]
+    assert act[0, 0, 0] == 3.0 and act[0, 0, 6] <= -20.0
+    # the target is chosen jointly: T2 (p .5, 2 px from A1) beats T1 (p
+    # .953, 7 px): log .953 + log .5 - 1.0 = -1.74 > 2 log .953 - 3.5
+    one = _row_maps()
+    one[0, 0, 0:2] = 3.0
+    two = target.clone()
+    two[0, 0, 3] = 0.0
+    act, tar = select_actor_target_pair(one, two)
+    assert (tar[0] > 0).nonzero().tolist() == [[0, 3]]
+    assert tar[0, 0, 8] <= -20.0
+    torch.testing.assert_close(act, one)
+    # a region inside the target region is not its actor: no pair, unchanged
+    inside = _row_maps()
+    inside[0, 0, 8] = 3.0
+    act, tar = select_actor_target_pair(inside, target)
+    torch.testing.assert_close(act, inside)
+    # no target region in a frame: unchanged
+    act, tar = select_actor_target_pair(actor, _row_maps())
+    torch.testing.assert_close(act, actor)
+    with pytest.raises(ValueError, match='T, H, W'):
+        select_actor_target_pair(actor[0], target[0])
+    with pytest.raises(ValueError, match=r'\(0, 1\)'):
+        select_actor_target_pair(actor, target, threshold=1.0)
+
+
+def test_actor_target_pair_runs_at_inference_and_sets_both_masks(
+        monkeypatch):
+    import projects.ReVIOsA.reviosa.reviosa as reviosa_module
+    torch.manual_seed(0)
+    sam2 = dict(HEAD_SAM2)
+    model = MODELS.build(tiny_model_cfg(
+        sam2=sam2, actor_target_pair=dict(threshold=0.3,
+                                          distance_weight=5.0),
+        video_inference='per_frame'))
+    calls = []
+
+    def spy(actor, target, **kwargs):
+        calls.append(kwargs)
+        # every pixel: actor foreground, target background
+        return actor.new_full(actor.shape, 9.0), target.new_full(
+            target.shape, -9.0)
+
+    monkeypatch.setattr(reviosa_module, 'select_actor_target_pair', spy)
+    data = _batch(model)
+    model.train()
+    model._rng.seed(0)
+    model(**data, mode='loss')
+    assert calls == []
+    model.eval()
+    hidden = model.mllm.config.text_config.hidden_size
+    model._seg_embeddings = lambda question, pixels: dict(
+        answer='[SEG_ACT] [SEG_TAR]', act=torch.randn(1, hidden),
+        tar=torch.randn(1, hidden))
+    with torch.no_grad():
+        out = model(**data, mode='predict')
+    assert calls == [dict(mask_threshold=0.5, threshold=0.3,
+                          distance_weight=5.0)] * len(out)
+    from rvos_plugin.structures.rvos_sample import stack_frame_masks
+    for sample in out:   # both outputs are the selection's
+        assert stack_frame_masks(sample, 'pred_mask').all()
+        assert not stack_frame_masks(sample, 'pred_target_mask').any()
+    with pytest.raises(ValueError, match='unknown keys'):
+        MODELS.build(tiny_model_cfg(sam2=sam2, actor_target_pair=dict(
+            radius=1), video_inference='per_frame'))
+    with pytest.raises(ValueError, match='replaces actor_nearest_component'):
+        MODELS.build(tiny_model_cfg(
+            sam2=sam2, actor_target_pair={}, actor_nearest_component=True,
+            video_inference='per_frame'))
+    with pytest.raises(ValueError, match="token_mode='single'"):
+        MODELS.build(tiny_model_cfg(
+            sam2=sam2, actor_target_pair={}, token_mode='single',
             target_token=None, video_inference='per_frame'))
