@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
+sys.path.insert(0, osp.join(REPO, 'benchmarks'))
 
 GENERIC = ('object', 'shape')
 VERBS = ('push', 'hit', 'chas', 'follow')
@@ -94,20 +95,12 @@ def main():
     parser.add_argument('--oracle-target-context', action='store_true')
     parser.add_argument('--out', help='write the per-item rows as JSON')
     args = parser.parse_args()
-    from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
+    from reviosa_checkpoint import load_model
 
-    import projects.ReVIOsA.reviosa  # noqa: F401
-    import rvos_plugin  # noqa: F401
-    from rvos_plugin.registry import DATASETS, MODELS
+    from rvos_plugin.registry import DATASETS
     from rvos_plugin.structures.rvos_sample import stack_frame_masks
-    init_default_scope('mmdet')
-    cfg = Config.fromfile(args.config)
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
-    model.eval()
+    cfg, model = load_model(args.config, args.checkpoint)
     if args.oracle_target_context and not model.target_context_for_actor:
         raise SystemExit('--oracle-target-context needs a model with '
                          'target_context_for_actor=True.')
