@@ -80,6 +80,24 @@ def proximity_maps(mask: torch.Tensor,
     return torch.cat(out, dim=1)
 
 
+def clip_frame_indices(caller: str, mask: torch.Tensor,
+                       frame_inds: Sequence[int]) -> np.ndarray:
+    """Check a (T, 1, H, W) mask stack and its T increasing video frame
+    indices; return the indices as an array. ``caller`` names the function
+    in the error message."""
+    if mask.dim() != 4 or mask.size(1) != 1:
+        raise ValueError(f'{caller} expects (T, 1, H, W), got '
+                         f'{tuple(mask.shape)}.')
+    if len(frame_inds) != mask.size(0):
+        raise ValueError(f'{caller}: {len(frame_inds)} frame indices '
+                         f'for {mask.size(0)} masks.')
+    inds = np.asarray(frame_inds)
+    if np.any(np.diff(inds) <= 0):
+        raise ValueError(f'{caller}: frame indices must increase, got '
+                         f'{list(frame_inds)}.')
+    return inds
+
+
 def temporal_max(mask: torch.Tensor, frame_inds: Sequence[int],
                  window: int) -> torch.Tensor:
     """Union of a mask over the frames within a temporal window.
@@ -100,19 +118,10 @@ def temporal_max(mask: torch.Tensor, frame_inds: Sequence[int],
     Returns:
         Tensor: (T, 1, H, W).
     """
-    if mask.dim() != 4 or mask.size(1) != 1:
-        raise ValueError(f'temporal_max expects (T, 1, H, W), got '
-                         f'{tuple(mask.shape)}.')
-    if len(frame_inds) != mask.size(0):
-        raise ValueError(f'temporal_max: {len(frame_inds)} frame indices '
-                         f'for {mask.size(0)} masks.')
+    inds = clip_frame_indices('temporal_max', mask, frame_inds)
     if window < 1 or window % 2 == 0:
         raise ValueError(f'temporal_max window must be odd and >= 1, got '
                          f'{window}.')
-    inds = np.asarray(frame_inds)
-    if np.any(np.diff(inds) <= 0):
-        raise ValueError(f'temporal_max: frame indices must increase, got '
-                         f'{list(frame_inds)}.')
     half = window // 2
     lo = np.searchsorted(inds, inds - half, side='left')
     hi = np.searchsorted(inds, inds + half, side='right')
@@ -138,18 +147,9 @@ def past_frames(mask: torch.Tensor, frame_inds: Sequence[int],
     Returns:
         Tensor: (T, 1, H, W).
     """
-    if mask.dim() != 4 or mask.size(1) != 1:
-        raise ValueError(f'past_frames expects (T, 1, H, W), got '
-                         f'{tuple(mask.shape)}.')
-    if len(frame_inds) != mask.size(0):
-        raise ValueError(f'past_frames: {len(frame_inds)} frame indices '
-                         f'for {mask.size(0)} masks.')
+    inds = clip_frame_indices('past_frames', mask, frame_inds)
     if delay < 1:
         raise ValueError(f'past_frames delay must be >= 1, got {delay}.')
-    inds = np.asarray(frame_inds)
-    if np.any(np.diff(inds) <= 0):
-        raise ValueError(f'past_frames: frame indices must increase, got '
-                         f'{list(frame_inds)}.')
     src = np.searchsorted(inds, inds - delay, side='right') - 1
     return mask[torch.as_tensor(np.maximum(src, 0), device=mask.device)]
 
