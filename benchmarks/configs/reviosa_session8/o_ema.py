@@ -1,0 +1,5 @@
+# o: the session-8 CPU config with mmengine's EMAHook (momentum 0.01, about
+# the last 100 iterations averaged; validation and checkpoints use the
+# averaged weights), trained with seeds 2 and 3.
+_base_ = '../../../configs/reviosa/reviosa_tiny-internvl_tiny-sam2_cpu_synthetic.py'
+custom_hooks = [dict(type='EMAHook', momentum=0.01, update_buffers=True)]
