@@ -1141,8 +1141,6 @@ class ReVIOsA(BaseModel):
             if self.target_id is not None:
                 tar = None if res['tar'] is None else self._segment_video(
                     clip, res['tar'], cond, text, role_index=1)
-                set_frame_masks(sample, 'pred_target_mask',
-                                self._to_ori(tar, num_frames, ori))
             context = None
             if self.target_context_for_actor and tar is not None:
                 # the predicted target mask (binarised as it is output)
@@ -1151,19 +1149,19 @@ class ReVIOsA(BaseModel):
                     sample.metainfo.get('frame_inds'))
             act = None if res['act'] is None else self._segment_video(
                 clip, res['act'], cond, text, context)
-            if self.actor_nearest_component and act is not None and \
-                    tar is not None:
-                act = keep_nearest_component(act, tar, self.mask_threshold)
-            if self.actor_target_pair is not None and act is not None and \
-                    tar is not None:
-                act, tar = select_actor_target_pair(
-                    act, tar, mask_threshold=self.mask_threshold,
-                    **self.actor_target_pair)
-                set_frame_masks(sample, 'pred_target_mask',
-                                self._to_ori(tar, num_frames, ori))
-            if self.exclusive_actor_target and act is not None and \
-                    tar is not None:
-                act, tar = exclusive_logits(act, tar, self.mask_threshold)
+            if act is not None and tar is not None:
+                # inference-only rules that read both roles' logits
+                if self.actor_nearest_component:
+                    act = keep_nearest_component(act, tar,
+                                                 self.mask_threshold)
+                if self.actor_target_pair is not None:
+                    act, tar = select_actor_target_pair(
+                        act, tar, mask_threshold=self.mask_threshold,
+                        **self.actor_target_pair)
+                if self.exclusive_actor_target:
+                    act, tar = exclusive_logits(act, tar,
+                                                self.mask_threshold)
+            if self.target_id is not None:
                 set_frame_masks(sample, 'pred_target_mask',
                                 self._to_ori(tar, num_frames, ori))
             set_frame_masks(sample, 'pred_mask',
