@@ -135,6 +135,45 @@ def test_video_depends_only_on_its_index(tiny, tmp_path):
             [e['exp'] for e in big[vid]['expressions'].values()]
 
 
+def _generic_referents(root, split):
+    """(expression, is generic) of every unidirectional expression."""
+    out = []
+    for video in _load(root, split, 'meta_expressions.json')['videos'].values():
+        for expr in video['expressions'].values():
+            words = expr['exp'].split()
+            if expr.get('caption_type') == 'unidirectional':
+                out.append((expr['exp'], words[1] in
+                            [n[0] for n in GENERIC_NOUNS]))
+    return out
+
+
+def test_train_generic_referent_prob_changes_only_train_referents(
+        tiny, tmp_path):
+    root, _ = tiny
+    every = str(tmp_path / 'every')
+    record = generate_synthetic_rvos(
+        every, write_mp4=False, train_generic_referent_prob=1.0, **TINY)
+    assert record['params']['train_generic_referent_prob'] == 1.0
+    # The valid split is the default one, byte for byte.
+    for name in SPLIT_JSONS:
+        assert filecmp.cmp(osp.join(root, 'valid', name),
+                           osp.join(every, 'valid', name), shallow=False)
+    base = _generic_referents(root, 'train')
+    forced = _generic_referents(every, 'train')
+    assert len(base) == len(forced) > 0
+    assert all(generic for _, generic in forced)
+    assert sum(g for _, g in base) < len(base)
+    # Only the referent's words change: the verb and counterpart stay.
+    for (text_a, _), (text_b, _) in zip(base, forced):
+        assert text_a.split()[-3:] == text_b.split()[-3:]
+    # The default is not recorded, so older datasets are reused.
+    assert 'train_generic_referent_prob' not in _load(
+        root, '.', 'generation_params.json')['params']
+    with pytest.raises(ValueError, match='train_generic_referent_prob'):
+        generate_synthetic_rvos(str(tmp_path / 'bad'),
+                                train_generic_referent_prob=1.5)
+
+
 def test_format_validity(tiny):
     root, summary = tiny
     h, w = TINY['size']
@@ -420,8 +459,10 @@ def test_cli_and_dataset_class_read_it(tmp_path):
     out = str(tmp_path / 'cli')
     summary = cli.main(['--out', out, '--num-train', '3', '--num-val', '1',
                         '--size', '64', '--min-frames', '6',
-                        '--max-frames', '6', '--no-mp4'])
+                        '--max-frames', '6', '--no-mp4',
+                        '--train-generic-referent-prob', '0.5'])
     assert summary['splits']['train']['videos'] == 3
+    assert summary['params']['train_generic_referent_prob'] == 0.5
     assert not osp.exists(osp.join(out, 'train', 'videos'))
     from rvos_plugin.datasets import RVOSMeViSDataset
     dataset = RVOSMeViSDataset(data_root=out, split='train')

@@ -43,6 +43,11 @@ def parse_args(argv=None):
     parser.add_argument('--max-objects', type=int, default=4)
     parser.add_argument('--fps', type=float, default=10.0)
     parser.add_argument('--jpeg-quality', type=int, default=95)
+    parser.add_argument(
+        '--train-generic-referent-prob', type=float, default=0.25,
+        help='probability that a train-split unidirectional expression names '
+        'its referred object generically ("the object pushing the red '
+        'circle"); the valid split always uses .25')
     parser.add_argument('--no-mp4', action='store_true',
                         help='skip <split>/videos/<vid>.mp4')
     parser.add_argument('--force', action='store_true',
@@ -65,6 +70,7 @@ def main(argv=None):
         write_mp4=not args.no_mp4,
         fps=args.fps,
         jpeg_quality=args.jpeg_quality,
+        train_generic_referent_prob=args.train_generic_referent_prob,
         force=args.force)
     print(json.dumps(summary, indent=2))
     return summary

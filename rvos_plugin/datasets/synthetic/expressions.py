@@ -221,16 +221,20 @@ def single_and_multi_expressions(
 
 def _object_phrase(rng: np.random.Generator,
                    groups: Dict[Tuple[int, ...], List[Descriptor]],
-                   obj_id: int, allow_generic: bool) -> Optional[str]:
+                   obj_id: int, allow_generic: bool,
+                   generic_prob: float = GENERIC_REFERENT_PROB
+                   ) -> Optional[str]:
     """Noun phrase naming one interacting object, e.g. 'red circle'.
 
     Uses a unique appearance description. Returns a generic noun (with
-    probability ``GENERIC_REFERENT_PROB`` when ``allow_generic``) or None (no
+    probability ``generic_prob`` when ``allow_generic``) or None (no
     unique description: identical-looking objects); both are unambiguous
-    only because a video has at most one interaction per verb.
+    only because a video has at most one interaction per verb. The random
+    draws do not depend on ``generic_prob``, so the rest of a video's
+    expressions are the same whatever its value.
     """
     descs = unique_descriptors(groups, obj_id, 'appearance')
-    if allow_generic and (not descs or rng.random() < GENERIC_REFERENT_PROB):
+    if allow_generic and (not descs or rng.random() < generic_prob):
         return GENERIC_NOUNS[_generic(rng)][0]
     return _pick(rng, descs).noun_phrase() if descs else None
 
@@ -244,13 +248,20 @@ def _counterpart(rng: np.random.Generator, phrase: Optional[str]) -> str:
 
 def interaction_expressions(
         rng: np.random.Generator, objects: Sequence[SceneObject],
-        interactions: Sequence[Interaction]) -> List[Expression]:
+        interactions: Sequence[Interaction],
+        generic_referent_prob: float = GENERIC_REFERENT_PROB
+) -> List[Expression]:
     """Bidirectional and unidirectional (active + passive) expressions.
 
     Active: "the blue square pushing the red circle" refers to the actor
     (subject = actor, object = target). Passive: "the red circle being pushed
     by the blue square" refers to the target (subject = target, object =
     actor), as in InterRVOS Stage 3's role-reversed pseudo-captions.
+
+    Args:
+        generic_referent_prob (float): probability of naming the referred
+            object of a unidirectional expression generically ("the object
+            pushing the red circle") when it has a unique description.
     """
     verbs = [i.verb for i in interactions]
     if len(set(verbs)) != len(verbs):
@@ -270,13 +281,15 @@ def interaction_expressions(
             out.append(Expression(text, 'bidirectional', [a, b], [a, b], []))
             continue
         active, passive = UNIDIRECTIONAL_VERBS[inter.verb]
-        actor_ref = _object_phrase(rng, groups, a, allow_generic=True)
+        actor_ref = _object_phrase(rng, groups, a, allow_generic=True,
+                                   generic_prob=generic_referent_prob)
         target_np = _counterpart(
             rng, _object_phrase(rng, groups, b, allow_generic=False))
         out.append(
             Expression(f'the {actor_ref} {active} {target_np}',
                        'unidirectional_active', [a], [a], [b]))
-        target_ref = _object_phrase(rng, groups, b, allow_generic=True)
+        target_ref = _object_phrase(rng, groups, b, allow_generic=True,
+                                    generic_prob=generic_referent_prob)
         actor_np = _counterpart(
             rng, _object_phrase(rng, groups, a, allow_generic=False))
         out.append(
@@ -287,15 +300,24 @@ def interaction_expressions(
 
 def generate_expressions(
         rng: np.random.Generator, objects: Sequence[SceneObject],
-        interactions: Sequence[Interaction]) -> List[Expression]:
+        interactions: Sequence[Interaction],
+        generic_referent_prob: float = GENERIC_REFERENT_PROB
+) -> List[Expression]:
     """All expressions of one video, deduplicated by text, in a fixed order.
+
+    Args:
+        generic_referent_prob (float): see :func:`interaction_expressions`.
 
     Raises:
         ValueError: if an expression is empty (a template bug).
     """
+    if not 0.0 <= generic_referent_prob <= 1.0:
+        raise ValueError('generic_referent_prob must be in [0, 1], got '
+                         f'{generic_referent_prob}.')
     out, seen = [], set()
     for expr in (single_and_multi_expressions(rng, objects) +
-                 interaction_expressions(rng, objects, interactions)):
+                 interaction_expressions(rng, objects, interactions,
+                                         generic_referent_prob)):
         text = ' '.join(expr.text.split())
         if not text or text == 'the':
             raise ValueError(f'Empty expression generated for {expr}.')

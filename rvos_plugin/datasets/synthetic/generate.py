@@ -14,7 +14,8 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .expressions import KIND_TO_CAPTION_TYPE, generate_expressions
+from .expressions import (GENERIC_REFERENT_PROB, KIND_TO_CAPTION_TYPE,
+                          generate_expressions)
 from .render import render_scene
 from .scene import sample_scene
 from .writer import (dump_json, encode_rle, expression_entry, frame_names,
@@ -72,8 +73,10 @@ def generate_split(out_dir: str, split: str, num_videos: int,
                                             params['max_frames'] + 1))
         scene = sample_scene(scene_rng, index, height, width, num_frames,
                              params['min_objects'], params['max_objects'])
-        expressions = generate_expressions(text_rng, scene.objects,
-                                           scene.interactions)
+        expressions = generate_expressions(
+            text_rng, scene.objects, scene.interactions,
+            params.get('train_generic_referent_prob', GENERIC_REFERENT_PROB)
+            if split == 'train' else GENERIC_REFERENT_PROB)
         frames, masks = render_scene(scene, pixel_rng)
         names = frame_names(num_frames)
         write_frames(osp.join(split_dir, 'JPEGImages', vid), frames,
@@ -159,6 +162,8 @@ def generate_synthetic_rvos(out_dir: str,
                             write_mp4: bool = True,
                             fps: float = 10.0,
                             jpeg_quality: int = 95,
+                            train_generic_referent_prob: float =
+                            GENERIC_REFERENT_PROB,
                             force: bool = False) -> Dict:
     """Generate (or reuse) the synthetic RVOS dataset at ``out_dir``.
 
@@ -179,6 +184,13 @@ def generate_synthetic_rvos(out_dir: str,
         write_mp4 (bool): also write ``videos/<vid>.mp4``.
         fps (float): mp4 frame rate.
         jpeg_quality (int): JPEG quality of the frames.
+        train_generic_referent_prob (float): probability that a
+            unidirectional expression of the *train* split names its
+            referred object generically ("the object pushing the red
+            circle"). The valid split always uses the default
+            (``GENERIC_REFERENT_PROB``, .25), so it is the same whatever
+            this value; only a non-default value is recorded in the
+            parameters, so datasets generated before it existed are reused.
         force (bool): regenerate even if a dataset exists.
 
     Returns:
@@ -217,6 +229,12 @@ def generate_synthetic_rvos(out_dir: str,
         write_mp4=bool(write_mp4),
         fps=float(fps),
         jpeg_quality=int(jpeg_quality))
+    if not 0.0 <= train_generic_referent_prob <= 1.0:
+        raise ValueError('train_generic_referent_prob must be in [0, 1], '
+                         f'got {train_generic_referent_prob}.')
+    if train_generic_referent_prob != GENERIC_REFERENT_PROB:
+        params['train_generic_referent_prob'] = float(
+            train_generic_referent_prob)
     params_path = osp.join(out_dir, PARAMS_FILE)
     recorded: Optional[Dict] = None
     if osp.isfile(params_path):
