@@ -11,6 +11,7 @@ import argparse
 import json
 
 from rvos_plugin.datasets.synthetic import generate_synthetic_rvos
+from rvos_plugin.datasets.synthetic.expressions import GENERIC_REFERENT_PROB
 
 
 def parse_size(text: str):
@@ -44,10 +45,11 @@ def parse_args(argv=None):
     parser.add_argument('--fps', type=float, default=10.0)
     parser.add_argument('--jpeg-quality', type=int, default=95)
     parser.add_argument(
-        '--train-generic-referent-prob', type=float, default=0.25,
+        '--train-generic-referent-prob', type=float,
+        default=GENERIC_REFERENT_PROB,
         help='probability that a train-split unidirectional expression names '
         'its referred object generically ("the object pushing the red '
-        'circle"); the valid split always uses .25')
+        f'circle"); the valid split always uses {GENERIC_REFERENT_PROB}')
     parser.add_argument('--no-mp4', action='store_true',
                         help='skip <split>/videos/<vid>.mp4')
     parser.add_argument('--force', action='store_true',
