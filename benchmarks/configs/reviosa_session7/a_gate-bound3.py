@@ -10,3 +10,6 @@ data_root = 'data/synthetic_rvos'
 train_dataloader = dict(dataset=dict(data_root=data_root))
 val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
+# Pinned to the learning rate this run used (the CPU config has 5e-4 since
+# session 9).
+optim_wrapper = dict(optimizer=dict(lr=1e-3))

@@ -11,3 +11,6 @@ param_scheduler = [
          begin=warmup_iters, end=max_iters),
 ]
 default_hooks = dict(checkpoint=dict(interval=max_iters))
+# Pinned to the learning rate this run used (the CPU config has 5e-4 since
+# session 9).
+optim_wrapper = dict(optimizer=dict(lr=1e-3))

@@ -17,3 +17,6 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=1.0, end_factor=1e-2, by_epoch=False,
          begin=decay_begin, end=max_iters),
 ]
+# Pinned to the learning rate this run used (the CPU config has 5e-4 since
+# session 9).
+optim_wrapper = dict(optimizer=dict(lr=1e-3))

@@ -11,3 +11,6 @@
 # .735), seed 0 with 2 threads .782 / .795 (.827 / .817): not adopted.
 _base_ = '../../../configs/reviosa/reviosa_tiny-internvl_tiny-sam2_cpu_synthetic.py'
 model = dict(sam2=dict(prompt_mask_head=dict(temporal_levels=(0, 1, 2))))
+# Pinned to the learning rate this run used (the CPU config has 5e-4 since
+# session 9).
+optim_wrapper = dict(optimizer=dict(lr=1e-3))

@@ -175,6 +175,8 @@ def test_cpu_config_turns_the_options_on_real_config_does_not():
     assert cpu.train_dataloader.dataset.caption_type_repeats == dict(
         unidirectional=5)
     assert cpu.train_cfg.max_iters == 560
+    # session 9: half the learning rate (the mask path keeps its 3x)
+    assert cpu.optim_wrapper.optimizer.lr == 5e-4
     real = Config.fromfile(osp.join(
         REPO, 'configs', 'reviosa',
         'reviosa_internvl25-1b-lora_sam2-hiera-l_4xb2-10e_interrvos-8k.py'))
