@@ -65,6 +65,11 @@ def generate_split(out_dir: str, split: str, num_videos: int,
     next_anno = 0
     stats = dict(videos=0, frames=0, objects=0, expressions=0)
     kinds, caption_types, verbs = Counter(), Counter(), Counter()
+    # the valid split always keeps the default, so it stays comparable
+    generic_prob = GENERIC_REFERENT_PROB
+    if split == 'train':
+        generic_prob = params.get('train_generic_referent_prob',
+                                  GENERIC_REFERENT_PROB)
     for index in range(num_videos):
         vid = f'{split}_{index:05d}'
         scene_rng, text_rng, pixel_rng = video_rngs(params['seed'], split,
@@ -73,10 +78,8 @@ def generate_split(out_dir: str, split: str, num_videos: int,
                                             params['max_frames'] + 1))
         scene = sample_scene(scene_rng, index, height, width, num_frames,
                              params['min_objects'], params['max_objects'])
-        expressions = generate_expressions(
-            text_rng, scene.objects, scene.interactions,
-            params.get('train_generic_referent_prob', GENERIC_REFERENT_PROB)
-            if split == 'train' else GENERIC_REFERENT_PROB)
+        expressions = generate_expressions(text_rng, scene.objects,
+                                           scene.interactions, generic_prob)
         frames, masks = render_scene(scene, pixel_rng)
         names = frame_names(num_frames)
         write_frames(osp.join(split_dir, 'JPEGImages', vid), frames,
