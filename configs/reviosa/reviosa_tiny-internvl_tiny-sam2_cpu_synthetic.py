@@ -1,8 +1,12 @@
-# ReVIOsA quickstart config (`bash tools/quickstart.sh reviosa`): the CPU
+# The one-process CPU config with the quickstart's two metrics: the CPU
 # config (tiny random InternVL + tiny SAM2 decoder on a frozen pretrained
 # EfficientNet-Lite0, FiLM dense prompt, revision 3: prompt-conditioned mask
-# head + frozen MiniLM word states) on the synthetic interaction set.
-# Budget: <= 15 min of training on 2 idle cores (benchmarks/reviosa_results.md).
+# head + frozen MiniLM word states) on the synthetic interaction set, batch
+# 8, 560 iterations. It was `bash tools/quickstart.sh reviosa` in sessions
+# 5-9; since session 10 the quickstart runs
+# reviosa_tiny-internvl_tiny-sam2_2xb4-900it-cpu_synthetic-rvos.py (two
+# processes, 900 iterations, the same wall time). Kept for the earlier
+# benchmark run configs, which inherit it.
 _base_ = './reviosa_tiny-internvl_tiny-sam2_1xb8-cpu_synthetic-rvos.py'
 
 # Two metrics with disjoint keys: RVOSJFMetric gives the top-level J / F /

@@ -191,6 +191,31 @@ def test_cpu_config_turns_the_options_on_real_config_does_not():
     assert 'paramwise_cfg' not in real.optim_wrapper
 
 
+
+def test_quickstart_config_is_the_cpu_recipe_on_two_processes():
+    one = Config.fromfile(osp.join(
+        REPO, 'configs', 'reviosa',
+        'reviosa_tiny-internvl_tiny-sam2_1xb8-cpu_synthetic-rvos.py'))
+    two = Config.fromfile(osp.join(
+        REPO, 'configs', 'reviosa',
+        'reviosa_tiny-internvl_tiny-sam2_2xb4-900it-cpu_synthetic-rvos.py'))
+    # the same model and optimiser; the global batch stays 8 on 2 processes
+    assert two.model == one.model
+    assert two.optim_wrapper == one.optim_wrapper
+    assert (one.train_dataloader.batch_size,
+            two.train_dataloader.batch_size) == (8, 4)
+    # session 10: 900 iterations, the warm-up 5 % as before, the cosine
+    # ending with the training, one checkpoint at the end
+    assert two.train_cfg.max_iters == two.train_cfg.val_interval == 900
+    warm, cosine = two.param_scheduler
+    assert (warm.end, cosine.begin, cosine.end) == (45, 45, 900)
+    assert two.default_hooks.checkpoint.interval == 900
+    assert [m['type'] for m in two.val_evaluator] == [
+        'RVOSJFMetric', 'ReVIOsAActorTargetMetric']
+    quickstart = open(osp.join(REPO, 'tools', 'quickstart.sh')).read()
+    assert ('reviosa_tiny-internvl_tiny-sam2_2xb4-900it-cpu_synthetic-rvos.py'
+            in quickstart)
+
 TINY_TEXT = dict(type='RVOSHFTextEncoder', config=dict(
     hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
     intermediate_size=32))
