@@ -11,7 +11,8 @@
 # train_dataloader.batch_size=8 randomness.seed=N), actor J&F on val /
 # dev, 560 iterations in brackets: seed 2 .807 / .803 (.725 / .791), seed 3
 # .818 / .842 (.784 / .796), seed 4 .777 / .811 (.719 / .799), seed 5 .847 /
-# .833 (.802 / .823); the target .859-.879 on val. The quickstart (this
+# .833 (.802 / .823); seeds 0 / 1 .831 / .844, .804 / .836; the target
+# .859-.892 on val. The quickstart (this
 # config, 2 processes, seed 0): Referring / Actor-Target / Overall J&F .750 /
 # .847 / .779, actor .826, target .868, training 9.5 min, whole run 11.9 min
 # (benchmarks/reviosa_results.md, "Session 10").
