@@ -40,8 +40,8 @@ def mask_dict_to_png(mask_dict_path: str, out_dir: str,
                 continue
             try:
                 mask = decode_rle(
-                    rle, source=f'{mask_dict_path} (anno id {anno_id}, '
-                    f'frame {frame})', expected_hw=expected)
+                    rle, source=f'{mask_dict_path}: anno id {anno_id}, '
+                    f'frame {frame}', expected_hw=expected)
             except ValueError as err:
                 if not skip_invalid:
                     raise ValueError(f'{err} (or pass --skip-invalid)')

@@ -165,8 +165,8 @@ def decode_union(rles_per_anno: List[list], frame_index: int,
             continue
         try:
             decoded = decode_rle(
-                rle, source=f'{source} (anno id {anno_id}, frame '
-                f'{frame_index})',
+                rle, source=f'{source}: anno id {anno_id}, frame '
+                f'{frame_index}',
                 expected_hw=None if union is None else union.shape)
         except ValueError as e:
             raise RVOSDataError(str(e)) from e
