@@ -15,6 +15,7 @@ from typing import Iterable, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .png_fast import decode_png_mask
 from .rle import decode_rle
 
 
@@ -34,10 +35,11 @@ def read_mask_png(path: str) -> np.ndarray:
     """Read a mask PNG as a bool (H, W) array (non-zero = foreground).
 
     Decoded once, the cheapest exact way (measured in
-    ``docs/decisions/evaluation.md``): grey / RGB(A) PNGs by OpenCV from
-    the file's bytes (~25 % less CPU than PIL at 480x854), palette PNGs by
-    PIL, because the palette *index* counts and OpenCV would expand it to
-    colours. The file is read once; the colour type comes from its header.
+    ``docs/decisions/evaluation.md``): 8-bit grey and palette PNGs by
+    :func:`~.png_fast.decode_png_mask` (libdeflate + numpy on the bounding
+    rows only); other grey / RGB(A) PNGs by OpenCV from the file's bytes,
+    other palette PNGs by PIL, because the palette *index* counts and
+    OpenCV would expand it to colours. The file is read once.
 
     Args:
         path (str): PNG file.
@@ -54,6 +56,9 @@ def read_mask_png(path: str) -> np.ndarray:
         raise FileNotFoundError(f'mask file not found: {path}')
     with open(path, 'rb') as f:
         data = f.read()
+    fast = decode_png_mask(data)
+    if fast is not None:
+        return fast
     if data[:8] == _PNG_SIGNATURE and len(data) > 25 and \
             data[25] != _PNG_PALETTE:
         array = cv2.imdecode(np.frombuffer(data, np.uint8),
