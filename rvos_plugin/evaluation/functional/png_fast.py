@@ -100,7 +100,8 @@ def decode_png_mask(data: bytes) -> Optional[np.ndarray]:
         return None  # Average / Paeth rows: the libraries decode them
     pixels = rows[:, 1:]
     mask = np.zeros((height, width), dtype=bool)
-    nonzero = np.flatnonzero(pixels.any(axis=1))
+    nonzero_rows = pixels.any(axis=1)
+    nonzero = np.flatnonzero(nonzero_rows)
     if not nonzero.size:
         return mask
     first, last = int(nonzero[0]), int(nonzero[-1])
@@ -109,6 +110,11 @@ def decode_png_mask(data: bytes) -> Optional[np.ndarray]:
     band = pixels[first:last + 1]
     kinds = filters[first:last + 1]
     sub, up = kinds == _FILTER_SUB, kinds == _FILTER_UP
+    if (up & nonzero_rows[first:last + 1]).any():
+        # Up rows that change the row above need a running sum down the
+        # columns: measured slower than libpng (PIL's adaptive filtering),
+        # so the libraries decode those files.
+        return None
     # Running sums by integral images (cv2.integral: ~10x faster than
     # np.cumsum on uint8); exact integers (int32 while they fit, else
     # float64 -> int64), reduced mod 256 by the wrapping cast to uint8.
@@ -123,11 +129,6 @@ def decode_png_mask(data: bytes) -> Optional[np.ndarray]:
             band = band.copy()
             band[sub] = rows_sum[sub]
     if up.any():  # Up: the row above plus these bytes, mod 256
-        if (up & pixels[first:last + 1].any(axis=1)).any():
-            # Up rows that change the row above need a second running sum
-            # down the columns: measured slower than libpng (PIL-written
-            # masks), so the libraries decode those files.
-            return None
         # Up rows with zero bytes repeat the row above (never the first
         # band row: its bytes are non-zero).
         band = band[np.maximum.accumulate(
