@@ -251,17 +251,14 @@ def test_http_backend_runs_requests_concurrently(tmp_path, tiny_synthetic,
     out = str(tmp_path / 'crea.json')
     gen = gen_tool()
     monkeypatch.setattr(gen, 'build_scorer', lambda *a: WordScorer())
-    start = time.time()
     stats = gen.main(
         [tiny_synthetic, '--out', out, '--backend', 'openai', '--base-url',
          http_server, '--model', 'qwen3-vl', '--api-key-env', '',
          '--workers', '8', '--limit', '8', '--no-progress'] +
         prompts(tmp_path))
-    seconds = time.time() - start
     assert stats['exit_code'] == 0 and stats['written'] == len(samples)
-    # 16 requests of 0.3 s: ~4.8 s one at a time
+    # requests overlap at the server (wall time: benchmarks/bench_crea_http.py)
     assert _Handler.peak >= 4, _Handler.peak
-    assert seconds < 4.0, seconds
 
 
 def _free_port():
@@ -277,7 +274,7 @@ def test_connection_refused_fails_fast(tmp_path, tiny_synthetic, capsys):
     code = gen_tool().cli(
         [tiny_synthetic, '--out', out, '--backend', 'openai', '--base-url',
          url, '--model', 'm', '--api-key-env', '', '--no-progress'])
-    assert code == 1 and time.time() - start < 5
+    assert code == 1 and time.time() - start < 10  # not 62 s of back-off
     assert url in capsys.readouterr().err
     assert not osp.exists(out)
 
