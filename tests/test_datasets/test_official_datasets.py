@@ -215,3 +215,76 @@ def test_ref_davis17_converter_and_annotators(tmp_path):
         stack_frame_masks(sample, 'gt_mask').numpy(), truth[vid] == obj)
     np.testing.assert_array_equal(
         stack_frame_masks(sample, 'gt_void_mask').numpy(), truth[vid] == 255)
+
+
+def test_centred_window_with_interval():
+    # WSRVOS Sec. 4.2: 4 frames at 10-frame intervals around frame i = 30
+    assert centred_window(30, 4, 100, interval=10) == [10, 20, 30, 40]
+    assert centred_window(5, 4, 100, interval=10) == [0, 0, 5, 15]
+    assert centred_window(95, 4, 100, interval=10) == [75, 85, 95, 99]
+    for i in range(10):  # interval 1 is the MTTR window
+        assert centred_window(i, 5, 10, 1) == [
+            min(max(j, 0), 9) for j in range(i - 2, i + 3)]
+    with pytest.raises(ValueError):
+        centred_window(3, 4, 10, interval=0)
+
+
+def test_frame_sample_interval_in_video_frames():
+    from rvos_plugin.datasets.transforms.frame_sampling import listed_step
+    from rvos_plugin.registry import TRANSFORMS
+    names = [f'{5 * t:05d}' for t in range(40)]  # Ref-YTVOS: every 5th
+    assert listed_step(names, 10) == 2  # released code: round(10 / 5)
+    assert listed_step([f'{t:05d}' for t in range(9)], 10) == 10
+    t = TRANSFORMS.build(dict(type='RVOSFrameSample', num_frames=4,
+                              interval=10, interval_unit='frame_number'))
+    for _ in range(20):
+        inds = t(dict(frame_names=names))['frame_inds']
+        assert [b - a for a, b in zip(inds, inds[1:])] == [2, 2, 2]
+    with pytest.raises(ValueError, match='numeric'):
+        t(dict(frame_names=['a', 'b'], video_id='v'))
+
+
+@pytest.mark.parametrize('rank', [0, 1])
+def test_jhmdb_sample_list_written_by_rank_zero_only(tmp_path, monkeypatch,
+                                                     rank):
+    """Rank 0 writes the list before the barrier; other ranks only read it
+    after the barrier (here the barrier lets "rank 0" write it)."""
+    import mmengine.dist as mdist
+    from rvos_plugin.datasets import jhmdb_sentences_dataset as jm
+    make_jhmdb_fixture(str(tmp_path))
+    list_file = tmp_path / 'jhmdb_sentences_samples_metadata.json'
+    expected = jm.generate_jhmdb_samples(
+        str(tmp_path), str(tmp_path / 'jhmdb_annotation.txt'), 3)
+    events = []
+    original = jm.RVOSJHMDBSentencesDataset._write_sample_list
+
+    def write(path, samples):
+        events.append('write')
+        original(path, samples)
+
+    def barrier():
+        events.append('barrier')
+        if rank != 0:  # rank 0 finishes writing while the others wait
+            list_file.write_text(json.dumps(expected))
+
+    monkeypatch.setattr(mdist, 'is_main_process', lambda: rank == 0)
+    monkeypatch.setattr(mdist, 'barrier', barrier)
+    monkeypatch.setattr(jm.RVOSJHMDBSentencesDataset, '_write_sample_list',
+                        staticmethod(write))
+    ds = jm.RVOSJHMDBSentencesDataset(data_root=str(tmp_path), seed=3,
+                                      pipeline=[])
+    assert events == (['write', 'barrier'] if rank == 0 else ['barrier'])
+    assert len(ds) == 6 and json.loads(list_file.read_text()) == expected
+
+
+def test_jhmdb_sample_list_in_memory_when_root_is_not_shared(tmp_path,
+                                                             monkeypatch):
+    import mmengine.dist as mdist
+    from rvos_plugin.datasets import jhmdb_sentences_dataset as jm
+    make_jhmdb_fixture(str(tmp_path))
+    monkeypatch.setattr(mdist, 'is_main_process', lambda: False)
+    monkeypatch.setattr(mdist, 'barrier', lambda: None)
+    ds = jm.RVOSJHMDBSentencesDataset(data_root=str(tmp_path), seed=3,
+                                      pipeline=[])
+    assert len(ds) == 6  # the same list, regenerated from the seed
+    assert not (tmp_path / 'jhmdb_sentences_samples_metadata.json').exists()
