@@ -28,6 +28,23 @@ def grid_to_maps(v: Tensor, hh: int, ww: int) -> Tensor:
     return v.reshape(B * T, N, C).transpose(1, 2).reshape(B * T, C, hh, ww)
 
 
+def check_selection_points(points: Sequence[Tuple[int, int]], num_v: int,
+                           num_t: int) -> None:
+    """Selection points inside the encoders and increasing, else ValueError.
+
+    Args:
+        points (list[tuple[int, int]]): ``(visual block, text block)``.
+        num_v (int): Visual blocks run. num_t (int): Text blocks.
+    """
+    for k, (vb, tb) in enumerate(points):
+        if not (1 <= vb <= num_v and 1 <= tb <= num_t):
+            raise ValueError(
+                f'selection point {(vb, tb)} is outside the encoders '
+                f'(visual blocks 1..{num_v}, text blocks 1..{num_t})')
+        if k and (vb <= points[k - 1][0] or tb < points[k - 1][1]):
+            raise ValueError(f'selection_points must increase: {points}')
+
+
 class TextStateCache:
     """LRU cache of final text-encoder states per distinct expression.
 

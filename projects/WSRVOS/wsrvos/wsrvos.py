@@ -24,7 +24,7 @@ from mmengine.structures import PixelData
 from torch import Tensor
 
 from rvos_plugin.registry import MODELS, TASK_UTILS
-from .encoding import BlockwiseEncoders
+from .encoding import BlockwiseEncoders, check_selection_points
 from .feature_selection import masked_mean
 from .sampling import check_text
 from .similarity import similarity_maps
@@ -155,7 +155,8 @@ class WSRVOS(BaseModel):
                                  f', got {num_vision_blocks}')
             v_ch = v_ch[:num_vision_blocks]
         points = [tuple(p) for p in selection_points]
-        self._check_points(points, len(v_ch), self.text_encoder.num_blocks)
+        check_selection_points(points, len(v_ch),
+                               self.text_encoder.num_blocks)
         self.selection_points = points
         sel_cfg = dict(dict(shared_dim=hidden_dim), **(selection or {}))
         self.selectors = nn.ModuleList([
@@ -196,17 +197,6 @@ class WSRVOS(BaseModel):
             MODELS.build(mask_refinement)
         # Tab. S4 warm-up counter: persistent, so --resume restores it
         self.register_buffer('_iter', torch.zeros((), dtype=torch.long))
-
-    @staticmethod
-    def _check_points(points, num_v: int, num_t: int) -> None:
-        for k, (vb, tb) in enumerate(points):
-            if not (1 <= vb <= num_v and 1 <= tb <= num_t):
-                raise ValueError(
-                    f'selection point {(vb, tb)} is outside the encoders '
-                    f'(visual blocks 1..{num_v}, text blocks 1..{num_t})')
-            if k and (vb <= points[k - 1][0] or tb < points[k - 1][1]):
-                raise ValueError('selection_points must increase: '
-                                 f'{points}')
 
     # ------------------------------------------------------------------
     # features
