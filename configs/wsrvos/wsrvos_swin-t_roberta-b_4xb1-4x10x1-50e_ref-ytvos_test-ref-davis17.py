@@ -15,7 +15,7 @@ num_frames = 4  # T = 4 sampled frames, Sec. 4.2 (following ReferFormer)
 frame_interval = 10  # 10-frame intervals, Sec. 4.2
 short_side = 360  # released code: short side 360 on Ref-YTVOS (320 on A2D)
 max_size = 640  # released code
-expression_file = 'data/ref-ytvos/wsrvos_crea_train.json'  # Sec. 3.2 (CREA)
+expression_file = 'data/ref-youtube-vos/wsrvos_crea_train.json'  # Sec. 3.2 (CREA)
 expression_prefix = 'ytvos'  # released-code key prefix
 
 wsrvos_train_pipeline = [
