@@ -81,6 +81,18 @@ def test_config_model_builds_with_tiny_encoders(path):
     if steps[0].get('negative_source') == 'other_samples':
         assert any(h.type == 'WSRVOSNegativeBankHook'
                    for h in cfg.custom_hooks)
+    # find_unused_parameters=False holds: one step reaches every parameter
+    if not cfg.get('model_wrapper_cfg', {}).get('find_unused_parameters'):
+        P, N = model.num_positives, model.num_negatives
+        samples = [make_sample(
+            video_id=f'v{b}', expression=e, T=2,
+            positives=[f'{e} number {k}' for k in range(P)],
+            negatives=[f'a green star number {k}' for k in range(N)])
+            for b, e in enumerate(['the red circle', 'a blue square'])]
+        losses = model(torch.randn(2, 2, 3, 64, 64), samples, mode='loss')
+        sum(v for k, v in losses.items() if 'loss' in k).backward()
+        assert [n for n, p in model.named_parameters()
+                if p.requires_grad and p.grad is None] == []
 
 
 def test_paper_hyper_parameters_in_primitive():
