@@ -244,38 +244,47 @@ def test_frame_sample_interval_in_video_frames():
         t(dict(frame_names=['a', 'b'], video_id='v'))
 
 
-def _jhmdb_rank(rank, world, root, init_file, results):
-    import torch.distributed as dist
+@pytest.mark.parametrize('rank', [0, 1])
+def test_jhmdb_sample_list_written_by_rank_zero_only(tmp_path, monkeypatch,
+                                                     rank):
+    """Rank 0 writes the list before the barrier; other ranks only read it
+    after the barrier (here the barrier lets "rank 0" write it)."""
+    import mmengine.dist as mdist
     from rvos_plugin.datasets import jhmdb_sentences_dataset as jm
-    dist.init_process_group('gloo', init_method=f'file://{init_file}',
-                            rank=rank, world_size=world)
-    writes = []
+    make_jhmdb_fixture(str(tmp_path))
+    list_file = tmp_path / 'jhmdb_sentences_samples_metadata.json'
+    expected = jm.generate_jhmdb_samples(
+        str(tmp_path), str(tmp_path / 'jhmdb_annotation.txt'), 3)
+    events = []
     original = jm.RVOSJHMDBSentencesDataset._write_sample_list
 
-    def counting(path, samples):
-        writes.append(rank)
+    def write(path, samples):
+        events.append('write')
         original(path, samples)
 
-    jm.RVOSJHMDBSentencesDataset._write_sample_list = staticmethod(counting)
-    ds = jm.RVOSJHMDBSentencesDataset(data_root=root, seed=3, pipeline=[])
-    results.put((rank, writes, len(ds)))
-    dist.destroy_process_group()
+    def barrier():
+        events.append('barrier')
+        if rank != 0:  # rank 0 finishes writing while the others wait
+            list_file.write_text(json.dumps(expected))
+
+    monkeypatch.setattr(mdist, 'is_main_process', lambda: rank == 0)
+    monkeypatch.setattr(mdist, 'barrier', barrier)
+    monkeypatch.setattr(jm.RVOSJHMDBSentencesDataset, '_write_sample_list',
+                        staticmethod(write))
+    ds = jm.RVOSJHMDBSentencesDataset(data_root=str(tmp_path), seed=3,
+                                      pipeline=[])
+    assert events == (['write', 'barrier'] if rank == 0 else ['barrier'])
+    assert len(ds) == 6 and json.loads(list_file.read_text()) == expected
 
 
-def test_jhmdb_sample_list_written_by_rank_zero_only(tmp_path):
-    import torch.multiprocessing as mp
+def test_jhmdb_sample_list_in_memory_when_root_is_not_shared(tmp_path,
+                                                             monkeypatch):
+    import mmengine.dist as mdist
+    from rvos_plugin.datasets import jhmdb_sentences_dataset as jm
     make_jhmdb_fixture(str(tmp_path))
-    ctx = mp.get_context('fork')  # no re-import: a second, not 20
-    results = ctx.Queue()
-    procs = [ctx.Process(target=_jhmdb_rank,
-                         args=(r, 2, str(tmp_path), str(tmp_path / 'init'),
-                               results)) for r in range(2)]
-    for p in procs:
-        p.start()
-    out = sorted(results.get(timeout=120) for _ in procs)
-    for p in procs:
-        p.join(timeout=60)
-    assert out == [(0, [0], 6), (1, [], 6)]
-    saved = json.loads(
-        (tmp_path / 'jhmdb_sentences_samples_metadata.json').read_text())
-    assert len(saved) == 6
+    monkeypatch.setattr(mdist, 'is_main_process', lambda: False)
+    monkeypatch.setattr(mdist, 'barrier', lambda: None)
+    ds = jm.RVOSJHMDBSentencesDataset(data_root=str(tmp_path), seed=3,
+                                      pipeline=[])
+    assert len(ds) == 6  # the same list, regenerated from the seed
+    assert not (tmp_path / 'jhmdb_sentences_samples_metadata.json').exists()
