@@ -24,6 +24,9 @@ wsrvos_train_pipeline = [
     clip_sample, _base_.load_frames,
     dict(type='LoadWSRVOSExpressions', ann_file=expression_file,
          prefix=expression_prefix),
+    # P positives / N negatives drawn per sample in the pipeline (Sec. 4.2)
+    dict(type='WSRVOSSampleExpressions', num_positives=_base_.num_positives,
+         num_negatives=_base_.num_negatives),
     _base_.resize, _base_.random_flip,
     dict(type='PackRVOSInputs',
          algorithm_keys=('positive_texts', 'positive_confidences',

@@ -105,7 +105,7 @@ model = dict(
     hidden_dim=16,
     interaction=dict(num_heads=2))
 wsrvos_train_pipeline = _base_.wsrvos_train_pipeline
-wsrvos_train_pipeline[3].short_side = 64  # RVOSResize (real: 360 / 320)
+wsrvos_train_pipeline[4].short_side = 64  # RVOSResize (real: 360 / 320)
 train_dataloader = dict(num_workers=0, persistent_workers=False,
                         dataset=dict(pipeline=wsrvos_train_pipeline))
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2,
