@@ -1,7 +1,11 @@
 """Every ReVIOsA config builds with tiny overrides, trains one step and runs
 one video inference (CPU)."""
+import ast
 import glob
+import importlib
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -14,6 +18,26 @@ from rvos_plugin.testing._utils import demo_rvos_batch
 CONFIGS = sorted(
     glob.glob(osp.join(REPO, 'configs', 'reviosa', '*.py')) +
     glob.glob(osp.join(REPO, 'configs', 'reviosa', 'ablation', '*.py')))
+
+
+CPU_RECIPE = 'projects.ReVIOsA.reviosa.cpu_recipe'
+
+
+def test_paper_model_imports_nothing_of_the_cpu_recipe():
+    path = osp.join(REPO, 'projects', 'ReVIOsA', 'reviosa', 'reviosa.py')
+    source = open(path).read()
+    assert len(source.splitlines()) < 500
+    imported = [n.module or '' for n in ast.walk(ast.parse(source))
+                if isinstance(n, ast.ImportFrom)] + [
+                    a.name for n in ast.walk(ast.parse(source))
+                    if isinstance(n, ast.Import) for a in n.names]
+    assert not [m for m in imported if 'cpu_recipe' in m]
+    # nor does the package (what the real configs' custom_imports load)
+    code = ('import sys, projects.ReVIOsA.reviosa; print(sorted(m for m in '
+            f'sys.modules if m.startswith({CPU_RECIPE!r})))')
+    out = subprocess.run([sys.executable, '-c', code], cwd=REPO, check=True,
+                         capture_output=True, text=True).stdout
+    assert out.strip() == '[]'
 
 
 def test_configs_found():
@@ -53,6 +77,8 @@ def test_primitive_hyper_parameters():
                          ids=[osp.basename(c) for c in CONFIGS])
 def test_config_builds_trains_and_infers(path):
     cfg = Config.fromfile(path)
+    for module in cfg.custom_imports['imports']:  # as the Runner does
+        importlib.import_module(module)
     model_cfg = cfg.model.to_dict()
     model_cfg['mllm'] = dict(TINY_MLLM, chat_template=None)
     model_cfg['mllm'].pop('chat_template')
@@ -74,6 +100,12 @@ def test_config_builds_trains_and_infers(path):
         model_cfg['num_points'] = 64
     torch.manual_seed(0)
     model = MODELS.build(model_cfg)
+    recipe = [type(m).__name__ for m in model.modules()
+              if type(m).__module__.startswith(CPU_RECIPE)]
+    if 'cpu' in osp.basename(path):
+        assert type(model).__name__ == 'ReVIOsACPURecipe'
+    else:  # the real configs build nothing of the CPU recipe
+        assert type(model).__name__ == 'ReVIOsA' and recipe == []
     batch = demo_rvos_batch(2, 2, (16, 20))
     batch['data_samples'][1].set_metainfo(
         dict(has_target=True, caption_type='unidirectional'))
