@@ -19,6 +19,7 @@ from projects.ReVIOsA.reviosa import prompt_templates as pt
 from projects.ReVIOsA.reviosa.sam2_adapter import (FP32_BUFFERS,
                                                    hydra_override_list)
 from projects.ReVIOsA.reviosa.seg_token_head import first_token_hidden
+from projects.ReVIOsA.reviosa.sequences import pad_batch
 from rvos_plugin.registry import MODELS
 from rvos_plugin.testing import demo_rvos_batch
 from rvos_plugin.testing.tiny_checkpoints import (INTERNVL_SPECIAL_TOKENS,
@@ -116,7 +117,7 @@ def test_real_config_builds_from_checkpoints(key, ckpts):
         assert len(hits) == lm.config.num_hidden_layers, target
     trainable = {n.split('.')[0] for n, p in model.named_parameters()
                  if p.requires_grad}
-    assert trainable == {'mllm', 'sam2', 'projector'}
+    assert trainable == {'mllm', 'sam2', 'projector', 'new_token_rows'}
     assert not any(p.requires_grad for p in
                    model.sam2.sam.image_encoder.parameters())
 
@@ -257,8 +258,9 @@ def test_seg_tokens_generated_and_read_out_as_in_training(ckpts):
         prompt = model._tokenize(model._prompt(question, pixels.size(0)))
         answer_ids = model.tokenizer(res['answer'], add_special_tokens=False)[
             'input_ids']
-        ids, _, mask, pos = model._pad([prompt + answer_ids],
-                                       [[-100] * len(prompt) + answer_ids])
+        ids, _, mask, pos = pad_batch(
+            [prompt + answer_ids], [[-100] * len(prompt) + answer_ids],
+            model.tokenizer.pad_token_id, False, model._device())
         hidden = model.mllm.model(input_ids=ids, attention_mask=mask,
                                   position_ids=pos, pixel_values=pixels,
                                   use_cache=False).last_hidden_state
