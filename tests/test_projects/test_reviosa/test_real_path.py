@@ -308,3 +308,32 @@ def test_missing_weights_name_path_source_and_place(key, folder, ckpts,
     assert 'dl.fbaipublicfiles.com' in msg
     assert 'checkpoints/sam2.1_hiera_large.pt' in msg
     assert not os.path.exists(cfg.model.sam2.checkpoint)
+
+
+def test_propagation_forgets_unreachable_memory_exactly(ckpts):
+    """Long videos: memories no later frame reads are dropped (bounded
+    memory), and the masks are exactly those of keeping everything."""
+    from projects.ReVIOsA.reviosa.sam2_adapter import ReVIOsASAM2
+    sam = ReVIOsASAM2(TINY_SAM2_CONFIG, ckpts['sam2'],
+                      hydra_overrides=ckpts['sam2_sizes']).eval()
+    window = sam.memory_window()
+    assert window == max(sam.sam.num_maskmem,
+                         sam.sam.max_obj_ptrs_in_encoder)
+    torch.manual_seed(0)
+    frames = torch.randn(window * 2 + 12, 3, 24, 32)
+    prompt = torch.randn(1, 1, sam.hidden_dim)
+    kept = []
+    forget = sam._forget_far_frames
+
+    def counting(non_cond, t, first):
+        forget(non_cond, t, first)
+        kept.append(len(non_cond))
+
+    sam._forget_far_frames = counting
+    with torch.no_grad():
+        bounded = sam.propagate(frames, prompt, [3, 5], (24, 32), 4)
+    assert max(kept) <= 2 * window + 2 < frames.size(0) - 2
+    sam._forget_far_frames = lambda *a: None  # keep every memory
+    with torch.no_grad():
+        full = sam.propagate(frames, prompt, [3, 5], (24, 32), 4)
+    torch.testing.assert_close(bounded, full, rtol=0, atol=0)
