@@ -37,7 +37,9 @@ def test_paper_model_imports_nothing_of_the_cpu_recipe():
             f'sys.modules if m.startswith({CPU_RECIPE!r})))')
     out = subprocess.run([sys.executable, '-c', code], cwd=REPO, check=True,
                          capture_output=True, text=True).stdout
-    assert out.strip() == '[]'
+    # the last line: an installed DeepSpeed logs its accelerator choice on
+    # stdout when transformers imports it
+    assert out.strip().splitlines()[-1] == '[]'
 
 
 def test_configs_found():
