@@ -5,6 +5,7 @@ import pytest
 import torch
 import torch.distributed as dist
 from reviosa_tiny import tiny_model_cfg
+from mmengine.runner.checkpoint import load_state_dict
 from torch import nn
 
 from projects.ReVIOsA.reviosa.token_rows import NewTokenRows, token_row_mode
@@ -127,7 +128,8 @@ def test_rows_are_used_in_generation_and_checkpoints(tmp_path):
     with torch.no_grad():
         old.mllm.get_input_embeddings().weight.normal_()
     state = old.state_dict()
-    other.load_state_dict(state)
+    # mmengine's loader (load_from / resume) runs the same pre-hook
+    load_state_dict(other, dict(state), strict=True)
     seg = other.new_token_rows.token_ids
     assert torch.equal(other.new_token_rows.input_rows,
                        state['mllm.model.language_model.embed_tokens.weight']
@@ -214,3 +216,28 @@ def test_new_token_rows_under_ddp(tmp_path):
         assert lm.rows.output_rows.grad.abs().sum() > 0
     finally:
         dist.destroy_process_group()
+
+
+def test_bf16_mllm_trains_and_generates_with_the_rows():
+    torch.manual_seed(0)
+    cfg = tiny_model_cfg()
+    cfg['mllm'] = dict(cfg['mllm'], torch_dtype='bfloat16')
+    model = MODELS.build(cfg)
+    rows = model.new_token_rows
+    assert rows.input_rows.dtype == rows.output_rows.dtype == torch.bfloat16
+    act = model.tokenizer.convert_tokens_to_ids('[SEG_ACT]')
+    words = model.tokenizer('hello world', add_special_tokens=False)
+    ids = torch.tensor([words['input_ids'] + [act] + words['input_ids']])
+    hidden = model.mllm.model(input_ids=ids).last_hidden_state
+    logits = model.mllm.lm_head(hidden)
+    assert logits.dtype == torch.bfloat16
+    torch.nn.functional.cross_entropy(logits[0, :-1].float(),
+                                      ids[0, 1:]).backward()
+    # [SEG_ACT] is an input before other tokens and a label
+    assert rows.input_rows.grad[0].abs().sum() > 0
+    assert rows.output_rows.grad[0].abs().sum() > 0
+    assert model.mllm.get_input_embeddings().weight.grad is None
+    out = model.mllm.generate(input_ids=ids, max_new_tokens=2,
+                              do_sample=False,
+                              pad_token_id=model.tokenizer.pad_token_id)
+    assert out.shape == (1, ids.size(1) + 2)
