@@ -337,3 +337,19 @@ def test_propagation_forgets_unreachable_memory_exactly(ckpts):
     with torch.no_grad():
         full = sam.propagate(frames, prompt, [3, 5], (24, 32), 4)
     torch.testing.assert_close(bounded, full, rtol=0, atol=0)
+
+
+def test_deepspeed_strategy_of_the_config_builds():
+    """mmengine 0.10.7 + DeepSpeed 0.19 (requirements/deepspeed.txt):
+    the strategy of the primitive config builds (no 1-bit optimizers)."""
+    pytest.importorskip('deepspeed')
+    from rvos_plugin.compat_deepspeed import (
+        patch_deepspeed_optimizers, register_available_deepspeed_optimizers)
+    patch_deepspeed_optimizers()
+    from mmengine._strategy import DeepSpeedStrategy
+    strategy = dict(Config.fromfile(osp.join(CFG_DIR, PRIMITIVE)).strategy)
+    assert strategy.pop('type') == 'DeepSpeedStrategy'
+    built = DeepSpeedStrategy(**strategy)
+    assert built.config['bf16'] == dict(enabled=True)
+    assert built.config['zero_optimization']['stage'] == 2
+    assert 'FusedAdam' in register_available_deepspeed_optimizers()
