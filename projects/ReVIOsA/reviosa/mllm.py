@@ -61,7 +61,8 @@ def check_internvl_folder(folder: str) -> None:
         raise ValueError(
             f'{config} is an original InternVL checkpoint (model_type '
             "'internvl_chat', remote code); ReVIOsA loads transformers' "
-            'native InternVLForConditionalGeneration. ' + internvl_hint(folder))
+            'native InternVLForConditionalGeneration. ' +
+            internvl_hint(folder))
 
 
 def resolve_path(path: str) -> str:
