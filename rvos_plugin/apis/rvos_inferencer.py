@@ -133,6 +133,9 @@ class RVOSInferencer(BaseInferencer):
                              'pipeline; the inferencer reuses it.')
         return Compose(inference_pipeline(pipeline))
 
+    def _init_collate(self, cfg: Config):
+        return pseudo_collate  # what the test dataloaders use
+
     def _init_visualizer(self, cfg: Config):
         return None  # drawing: rvos_plugin.visualization / demo scripts
 
