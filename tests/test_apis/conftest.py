@@ -1,13 +1,14 @@
-"""Fixtures of the inferencer / demo tests (checkpoints saved once)."""
+"""Fixtures of the inferencer tests (the checkpoint is saved once)."""
 import pytest
 
-from _inferencer_helpers import BASELINE_CFG, PER_FRAME, save_untrained
+from rvos_plugin.testing.inference import (BASELINE_CFG, PER_FRAME,
+                                           save_untrained_checkpoint)
 
 
 @pytest.fixture(scope='session')
 def baseline_ckpt(tmp_path_factory):
     path = tmp_path_factory.mktemp('ckpt') / 'baseline_per_frame.pth'
-    return save_untrained(BASELINE_CFG, str(path), PER_FRAME)
+    return save_untrained_checkpoint(BASELINE_CFG, str(path), PER_FRAME)
 
 
 @pytest.fixture(scope='session')
@@ -15,4 +16,3 @@ def per_frame_baseline(baseline_ckpt):
     from rvos_plugin.apis import RVOSInferencer
     return RVOSInferencer(BASELINE_CFG, baseline_ckpt, device='cpu',
                           cfg_options=dict(PER_FRAME), show_progress=False)
-

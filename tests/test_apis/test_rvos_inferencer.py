@@ -11,8 +11,9 @@ from rvos_plugin.apis import RVOSInferencer, open_video
 from rvos_plugin.apis.rvos_inferencer import (expression_score,
                                               inference_pipeline)
 from rvos_plugin.datasets.transforms.loading import RVOSDataError
-from _inferencer_helpers import (BASELINE_CFG, REVIOSA_CFG, WSRVOS_CFG,
-                       moving_square_video, save_untrained)
+from rvos_plugin.testing.inference import (BASELINE_CFG, REVIOSA_CFG,
+                                           WSRVOS_CFG, moving_square_video,
+                                           save_untrained_checkpoint)
 
 EXPS = ['the red square', 'the background']
 
@@ -106,7 +107,7 @@ def test_windows_strides_and_batches_match_one_pass(per_frame_baseline):
 def test_windows_of_a_temporal_model(tmp_path, capfd):
     """The full baseline (3x3x3 convs across frames) streams too; each
     window is one clip, so only shapes are the same as one pass."""
-    ckpt = save_untrained(BASELINE_CFG, str(tmp_path / 'baseline.pth'))
+    ckpt = save_untrained_checkpoint(BASELINE_CFG, str(tmp_path / 'baseline.pth'))
     inferencer = RVOSInferencer(BASELINE_CFG, ckpt, device='cpu',
                                 window_size=4)
     out = inferencer(moving_square_video(num_frames=9), EXPS)
@@ -117,7 +118,7 @@ def test_windows_of_a_temporal_model(tmp_path, capfd):
 
 
 def test_wsrvos_through_its_real_config(tmp_path):
-    ckpt = save_untrained(WSRVOS_CFG, str(tmp_path / 'wsrvos.pth'))
+    ckpt = save_untrained_checkpoint(WSRVOS_CFG, str(tmp_path / 'wsrvos.pth'))
     inferencer = RVOSInferencer(WSRVOS_CFG, ckpt, device='cpu',
                                 show_progress=False)
     out = inferencer(moving_square_video(num_frames=5), EXPS, window_size=2)
@@ -128,7 +129,7 @@ def test_wsrvos_through_its_real_config(tmp_path):
 
 
 def test_reviosa_actor_target_and_text(tmp_path):
-    ckpt = save_untrained(REVIOSA_CFG, str(tmp_path / 'reviosa.pth'))
+    ckpt = save_untrained_checkpoint(REVIOSA_CFG, str(tmp_path / 'reviosa.pth'))
     inferencer = RVOSInferencer(REVIOSA_CFG, ckpt, device='cpu',
                                 show_progress=False)
     assert inferencer.is_reviosa
