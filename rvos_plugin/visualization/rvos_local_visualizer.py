@@ -110,15 +110,17 @@ class RVOSLocalVisualizer(Visualizer):
         size = (int(round(w * scale)), int(round(h * scale)))
         if scale > 1:
             image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
-        self.set_image(image)
         resize = (lambda m: m.astype(bool)) if scale == 1 else (
             lambda m: cv2.resize(m.astype(np.uint8), size,
                                  interpolation=cv2.INTER_NEAREST) > 0)
+        # masks blended here, as draw_binary_masks does, without its extra
+        # canvas render per mask (the text below renders once)
+        image = image.astype(np.float32)
         for mask, colour, _ in layers:
             mask = resize(mask)
-            if mask.any():
-                self.draw_binary_masks(mask, colors=[colour],
-                                       alphas=self.alpha)
+            image[mask] = (1 - self.alpha) * image[mask] + \
+                self.alpha * np.asarray(colour, np.float32)
+        self.set_image(image.round().astype(np.uint8))
         for gt in gt_masks:
             gt = resize(gt).astype(np.uint8)
             contours, _ = cv2.findContours(gt, cv2.RETR_EXTERNAL,
