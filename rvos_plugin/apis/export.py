@@ -10,8 +10,7 @@ Output folder of ``demo/video_demo.py`` (docs/inference.md)::
     <out_dir>/overlay.mp4 (+ overlay.gif)     H.264, expressions drawn
 
 ``masks.json`` + ``meta_expressions.json`` are the MeViS / InterRVOS
-annotation layout (FORMATS.md), so ``tools/analysis_tools/eval_masks.py``
-and the dataset loaders read them back.
+annotation layout.
 """
 import os
 import os.path as osp
