@@ -1,7 +1,5 @@
 """RVOSInferencer on every input kind, windows, strides, batches and the
 three models, through their real configs and mmengine checkpoints."""
-import os.path as osp
-
 import cv2
 import numpy as np
 import pytest
@@ -107,7 +105,8 @@ def test_windows_strides_and_batches_match_one_pass(per_frame_baseline):
 def test_windows_of_a_temporal_model(tmp_path, capfd):
     """The full baseline (3x3x3 convs across frames) streams too; each
     window is one clip, so only shapes are the same as one pass."""
-    ckpt = save_untrained_checkpoint(BASELINE_CFG, str(tmp_path / 'baseline.pth'))
+    ckpt = save_untrained_checkpoint(BASELINE_CFG,
+                                     str(tmp_path / 'baseline.pth'))
     inferencer = RVOSInferencer(BASELINE_CFG, ckpt, device='cpu',
                                 window_size=4)
     out = inferencer(moving_square_video(num_frames=9), EXPS)
@@ -129,7 +128,8 @@ def test_wsrvos_through_its_real_config(tmp_path):
 
 
 def test_reviosa_actor_target_and_text(tmp_path):
-    ckpt = save_untrained_checkpoint(REVIOSA_CFG, str(tmp_path / 'reviosa.pth'))
+    ckpt = save_untrained_checkpoint(REVIOSA_CFG,
+                                     str(tmp_path / 'reviosa.pth'))
     inferencer = RVOSInferencer(REVIOSA_CFG, ckpt, device='cpu',
                                 show_progress=False)
     assert inferencer.is_reviosa

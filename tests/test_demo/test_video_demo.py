@@ -9,9 +9,8 @@ import cv2
 import numpy as np
 
 from rvos_plugin.evaluation.functional.mask_io import read_mask_png
-from rvos_plugin.testing.inference import (BASELINE_CFG, PER_FRAME, REPO,
-                                           moving_square_video,
-                                           save_untrained_checkpoint)
+from rvos_plugin.testing.inference import (BASELINE_CFG, REPO,
+                                           moving_square_video)
 
 
 def _run(args):
@@ -22,10 +21,9 @@ def _run(args):
     return res.stdout
 
 
-def test_video_demo_writes_masks_mask_dict_and_overlay(tmp_path):
+def test_video_demo_writes_masks_mask_dict_and_overlay(tmp_path,
+                                                      baseline_ckpt):
     from pycocotools import mask as mask_utils
-    ckpt = save_untrained_checkpoint(BASELINE_CFG, str(tmp_path / 'b.pth'),
-                                     PER_FRAME)
     frames_dir = tmp_path / 'my_clip'
     frames_dir.mkdir()
     for t, frame in enumerate(moving_square_video(5, size=(40, 56))):
@@ -34,9 +32,9 @@ def test_video_demo_writes_masks_mask_dict_and_overlay(tmp_path):
     stdout = _run([
         osp.join(REPO, 'demo/video_demo.py'), str(frames_dir),
         'the red square', 'the background', '--config', BASELINE_CFG,
-        '--checkpoint', ckpt, '--out-dir', str(out), '--gif',
+        '--checkpoint', baseline_ckpt, '--out-dir', str(out), '--gif',
         '--window-size', '2', '--cfg-options',
-        'model.head.temporal_levels=[]'])
+        'model.test_cfg.mask_thr=0.4'])
     assert '5 frames' in stdout
     pngs = sorted(os.listdir(out / 'masks' / '0_the-red-square'))
     assert pngs == [f'{t:05d}.png' for t in range(5)]
@@ -69,14 +67,14 @@ def test_video_demo_writes_masks_mask_dict_and_overlay(tmp_path):
         '0_the-red-square', '1_the-background']
 
 
-def test_image_demo(tmp_path):
-    ckpt = save_untrained_checkpoint(BASELINE_CFG, str(tmp_path / 'b.pth'))
+def test_image_demo(tmp_path, baseline_ckpt):
     image = tmp_path / 'frame.png'
     cv2.imwrite(str(image), moving_square_video(1)[0][..., ::-1])
     out_file = tmp_path / 'vis' / 'frame.jpg'
     stdout = _run([osp.join(REPO, 'demo/image_demo.py'), str(image),
                    'the red square', '--config', BASELINE_CFG,
-                   '--checkpoint', ckpt, '--out-file', str(out_file)])
+                   '--checkpoint', baseline_ckpt, '--out-file',
+                   str(out_file)])
     assert 'mask pixels' in stdout
     drawn = cv2.imread(str(out_file))
     assert drawn.shape[:2] == (360, 504)

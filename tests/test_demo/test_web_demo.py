@@ -15,13 +15,10 @@ import time
 import urllib.request
 import zipfile
 
-import numpy as np
 import pytest
 
 from rvos_plugin.testing.inference import (BASELINE_CFG, REPO,
-                                           moving_square_video,
-                                           save_untrained_checkpoint,
-                                           write_h264)
+                                           moving_square_video, write_h264)
 
 ARTIFACT_DIR = osp.join(REPO, 'work_dirs', 'test_artifacts')
 
@@ -70,7 +67,7 @@ def _wait_for_server(proc, url, log, timeout=90):
     raise AssertionError('web demo did not start:\n' + open(log).read())
 
 
-def test_upload_segment_and_download_in_a_browser(tmp_path):
+def test_upload_segment_and_download_in_a_browser(tmp_path, baseline_ckpt):
     chromium, driver_path = _browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
@@ -78,8 +75,7 @@ def test_upload_segment_and_download_in_a_browser(tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    ckpt = save_untrained_checkpoint(BASELINE_CFG,
-                                     str(tmp_path / 'baseline.pth'))
+    ckpt = baseline_ckpt
     clip = write_h264(str(tmp_path / 'clip.mp4'),
                       moving_square_video(6, size=(48, 64)))
     port = _free_port()
