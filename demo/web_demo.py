@@ -170,7 +170,10 @@ def default_specs() -> Dict[str, Tuple[str, Optional[str]]]:
             for alias in QUICKSTART_CONFIGS if quickstart_checkpoint(alias)}
 
 
-def find_examples(paths: Sequence[str]) -> List[str]:
+def find_examples(paths: Sequence[str],
+                  cache_dir: Optional[str] = None) -> List[str]:
+    """Example videos; those browsers cannot play (e.g. cv2's mp4v, as
+    the synthetic set's) are transcoded once to H.264 in ``cache_dir``."""
     found = []
     for path in paths:
         if osp.isdir(path):
@@ -180,7 +183,26 @@ def find_examples(paths: Sequence[str]) -> List[str]:
             found.append(path)
         else:
             raise FileNotFoundError(f'--examples {path!r} does not exist.')
-    return found
+    cache_dir = cache_dir or osp.join(tempfile.gettempdir(),
+                                      'rvos_web_examples')
+    return [browser_playable(p, cache_dir) for p in found]
+
+
+def browser_playable(path: str, cache_dir: str) -> str:
+    """``path`` if it is H.264 in mp4, else an H.264 copy in
+    ``cache_dir``."""
+    import av
+    with av.open(path) as container:
+        codec = container.streams.video[0].codec_context.name
+    if path.lower().endswith('.mp4') and codec == 'h264':
+        return path
+    from rvos_plugin.apis import open_video
+    from rvos_plugin.apis.export import write_h264
+    out = osp.join(cache_dir, osp.splitext(osp.basename(path))[0] + '.mp4')
+    if not osp.isfile(out) or osp.getmtime(out) < osp.getmtime(path):
+        source = open_video(path)
+        write_h264(out, source.read(range(len(source))), source.fps)
+    return out
 
 
 def parse_args(argv=None):

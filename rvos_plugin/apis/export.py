@@ -140,3 +140,13 @@ class OverlayVideoWriter:
                               append_images=self._gif[1:], loop=0,
                               duration=int(1000 / self.fps))
             self._gif = []
+
+
+def write_h264(path: str, frames: Sequence[np.ndarray],
+               fps: float = 10) -> str:
+    """Write RGB frames as an H.264 mp4 (PyAV), the format browsers play."""
+    writer = OverlayVideoWriter(path, fps)
+    for frame in frames:
+        writer.write(frame)
+    writer.close()
+    return path

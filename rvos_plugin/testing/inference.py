@@ -5,6 +5,8 @@ import os.path as osp
 
 import numpy as np
 
+from rvos_plugin.apis.export import write_h264  # noqa: F401
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASELINE_CFG = osp.join(
     REPO, 'configs/baseline/'
@@ -61,13 +63,3 @@ def moving_square_video(num_frames: int = 7, size: tuple = (40, 56)) -> list:
         img[10:26, x:x + 16] = (220, 30, 30)
         frames.append(img)
     return frames
-
-
-def write_h264(path: str, frames: list, fps: float = 10) -> str:
-    """Write RGB frames as an H.264 mp4 (PyAV), the format browsers play."""
-    from rvos_plugin.apis.export import OverlayVideoWriter
-    writer = OverlayVideoWriter(path, fps)
-    for frame in frames:
-        writer.write(frame)
-    writer.close()
-    return path

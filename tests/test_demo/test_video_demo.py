@@ -80,3 +80,36 @@ def test_image_demo(tmp_path, baseline_ckpt):
     assert drawn.shape[:2] == (360, 504)
     mask = read_mask_png(str(tmp_path / 'vis' / 'frame_0.png'))
     assert mask.shape == (40, 56)
+
+
+def test_web_demo_helpers(tmp_path):
+    """Expressions split per line / ';'; model specs; example videos that
+    browsers cannot play (cv2's mp4v) get an H.264 copy."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'web_demo', osp.join(REPO, 'demo/web_demo.py'))
+    web_demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(web_demo)
+    assert web_demo.split_expressions('a dog; the cat\n\n  b ') == [
+        'a dog', 'the cat', 'b']
+    assert web_demo.parse_model_spec('mine=c.py:k.pth') == ('mine', 'c.py',
+                                                           'k.pth')
+    assert web_demo.parse_model_spec('baseline') == ('baseline', 'baseline',
+                                                     None)
+    mp4v = str(tmp_path / 'ex' / 'clip.mp4')
+    os.makedirs(osp.dirname(mp4v))
+    writer = cv2.VideoWriter(mp4v, cv2.VideoWriter_fourcc(*'mp4v'), 10,
+                             (64, 48))
+    for frame in moving_square_video(4, size=(48, 64)):
+        writer.write(frame[..., ::-1])
+    writer.release()
+    [playable] = web_demo.find_examples([str(tmp_path / 'ex')],
+                                        str(tmp_path / 'cache'))
+    assert playable == str(tmp_path / 'cache' / 'clip.mp4')
+    import av
+    with av.open(playable) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == 'h264'
+        assert sum(1 for _ in container.decode(stream)) == 4
+    # already H.264: used as is
+    assert web_demo.find_examples([playable]) == [playable]
