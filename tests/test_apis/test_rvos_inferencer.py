@@ -1,5 +1,8 @@
 """RVOSInferencer on every input kind, windows, strides, batches and the
 three models, through their real configs and mmengine checkpoints."""
+import json
+import os
+
 import cv2
 import numpy as np
 import pytest
@@ -158,6 +161,23 @@ def test_reviosa_actor_target_and_text(tmp_path):
     assert all('the square pushing the circle' in q for q in questions)
     # the two roles are decoded from different prompts
     assert not np.array_equal(pred['masks'], pred['target_masks'])
+    # the video demo's files: actor and target PNGs, ids 0 / 1 in the
+    # mask dict, subject / object in the expressions file, the answer
+    from rvos_plugin.apis.segment_video import segment_video
+    out_dir = tmp_path / 'demo'
+    summary = segment_video(inferencer, moving_square_video(num_frames=3),
+                            ['the square pushing the circle'], str(out_dir),
+                            window_size=2)
+    assert sorted(os.listdir(out_dir / 'masks')) == [
+        '0_the-square-pushing-the-circle',
+        '0_the-square-pushing-the-circle_target']
+    assert sorted(json.loads((out_dir / 'masks.json').read_text())) == [
+        '0', '1']
+    meta = json.loads((out_dir / 'meta_expressions.json').read_text())
+    item = meta['videos']['video']['expressions']['0']
+    assert item['subject/object']['anno_id'] == dict(subject=[0],
+                                                     object=[1])
+    assert summary['expressions'][0]['answers'] == [pred['text']] * 2
     # no seg token: empty masks, score 0
     model._seg_embeddings = lambda q, p: dict(answer='No.', act=None,
                                               tar=None)
