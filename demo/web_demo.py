@@ -251,9 +251,10 @@ def main(argv=None):
         specs[name] = (config, ckpt)
     pool = ModelPool(specs, args.device, options, args.window_size)
     app = build_app(pool, find_examples(args.examples), args.work_root)
+    # returned files are copied into Gradio's own cache and served from
+    # there: no folder of this machine is exposed (allowed_paths)
     app.queue().launch(server_name=args.host, server_port=args.port,
-                       show_error=True, allowed_paths=[tempfile.gettempdir()]
-                       + ([args.work_root] if args.work_root else []))
+                       show_error=True)
 
 
 if __name__ == '__main__':
