@@ -26,6 +26,7 @@ from . import compat  # noqa: E402
 
 compat.apply_all()
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401
+from . import (datasets, engine, evaluation, models,  # noqa: E402,F401
+               visualization)
 
 __all__ = ['__version__']

@@ -23,14 +23,22 @@ def parse_args():
     parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument(
         '--out', type=str,
-        help='dump the per-sample evaluation records to a pickle file')
+        help='write one compact record per (video, expression) -- RLE '
+        'masks, per-frame scores, J, F (docs/inference.md) -- to a .json or '
+        '.pkl file')
+    parser.add_argument(
+        '--show', action='store_true',
+        help='show each frame with its predicted masks in a window')
+    parser.add_argument(
+        '--wait-time', type=float, default=2,
+        help='with --show, seconds each frame stays (0: until a key)')
     parser.add_argument(
         '--show-dir',
         help='directory (relative to the run dir if not absolute) where '
         'frames with predicted masks and the expression are saved')
     parser.add_argument(
         '--frame-interval', type=int, default=1,
-        help='with --show-dir, draw every k-th frame')
+        help='with --show/--show-dir, draw every k-th frame')
     parser.add_argument(
         '--amp', action='store_true', help='test with mixed precision')
     parser.add_argument(
@@ -63,23 +71,25 @@ def build_test_cfg(args) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     if args.checkpoint is not None:
         cfg.load_from = args.checkpoint
-    if args.show_dir:
+    if args.show or args.show_dir:
         hooks = cfg.setdefault('default_hooks', {})
         hooks['visualization'] = dict(
             type='RVOSVisualizationHook',
             draw=True,
-            show_dir=args.show_dir,
+            show=args.show,
+            wait_time=args.wait_time,
+            test_out_dir=args.show_dir,
             frame_interval=args.frame_interval)
     if args.amp:
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
     if args.out is not None:
-        assert args.out.endswith(('.pkl', '.pickle')), \
-            'The dump file must be a pkl file.'
+        if not args.out.endswith(('.json', '.pkl', '.pickle')):
+            raise SystemExit(f'--out {args.out}: use a .json or .pkl file.')
         evaluator = cfg.test_evaluator
         if isinstance(evaluator, dict):
             evaluator = [evaluator]
         cfg.test_evaluator = list(evaluator) + [
-            dict(type='DumpResults', out_file_path=args.out)
+            dict(type='RVOSDumpRecords', out_file_path=args.out)
         ]
     return cfg
 

@@ -8,7 +8,10 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='RVOSVisualizationHook', draw=False))
+    # draw=True: predictions of every 50th validation iteration go to the
+    # vis backends below; tools/test.py --show / --show-dir turn it on
+    visualization=dict(type='RVOSVisualizationHook', draw=False,
+                       interval=50))
 
 env_cfg = dict(
     cudnn_benchmark=False,
@@ -20,8 +23,12 @@ env_cfg = dict(
 custom_hooks = [dict(type='RVOSEpochSeedHook')]
 
 vis_backends = [dict(type='LocalVisBackend')]
+# tensorboard=True (or --cfg-options visualizer.tensorboard=True) adds a
+# TensorboardVisBackend: losses, metrics and drawn frames under
+# <work_dir>/<timestamp>/vis_data (`tensorboard --logdir work_dirs`)
 visualizer = dict(
-    type='Visualizer', vis_backends=vis_backends, name='visualizer')
+    type='RVOSLocalVisualizer', vis_backends=vis_backends, name='visualizer',
+    tensorboard=False)
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 
 log_level = 'INFO'

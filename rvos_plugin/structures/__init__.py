@@ -1,2 +1,2 @@
 from .rvos_sample import (get_frames, has_frame_masks,  # noqa: F401
-                          set_frame_masks, stack_frame_masks)
+                          mask_scores, set_frame_masks, stack_frame_masks)

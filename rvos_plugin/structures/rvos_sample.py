@@ -75,3 +75,24 @@ def set_frame_masks(track_sample,
         meta = {} if scores is None else dict(score=float(scores[index]))
         frame.set_field(PixelData(data=masks[index][None], metainfo=meta),
                         key)
+
+
+def mask_scores(probs: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """Per-frame confidence of predicted masks.
+
+    The score of a frame is the mean foreground probability over the pixels
+    of its predicted mask, 0 for an empty mask (what
+    ``rvos_plugin.apis.RVOSInferencer`` reports as ``scores``).
+
+    Args:
+        probs (Tensor): (T, H, W) foreground probabilities in [0, 1].
+        masks (Tensor): (T, H, W) bool masks thresholded from ``probs``.
+
+    Returns:
+        Tensor: (T,) float scores.
+    """
+    masks = masks.to(probs.dtype)
+    area = masks.flatten(1).sum(1)
+    total = (probs * masks).flatten(1).sum(1)
+    return torch.where(area > 0, total / area.clamp(min=1),
+                       torch.zeros_like(total))

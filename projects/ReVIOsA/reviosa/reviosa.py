@@ -14,8 +14,10 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from rvos_plugin.registry import MODELS
-from rvos_plugin.structures.rvos_sample import (
-    has_frame_masks, set_frame_masks, stack_frame_masks)
+from rvos_plugin.structures.rvos_sample import (has_frame_masks,
+                                                mask_scores,
+                                                set_frame_masks,
+                                                stack_frame_masks)
 from . import prompt_templates as pt
 from .losses import mask_losses, seg_token_attention_loss
 from .mllm import (add_lora, build_internvl, build_tokenizer,
@@ -417,13 +419,17 @@ class ReVIOsA(BaseModel):
 
     def _to_ori(self, logits: Optional[torch.Tensor], num_frames: int,
                 ori_shape) -> torch.Tensor:
-        """Threshold and resize to ``ori_shape``: (T, H_ori, W_ori) bool."""
+        """Threshold and resize to ``ori_shape``: (T, H_ori, W_ori) bool
+        masks and their (T,) scores (mean probability inside the mask)."""
         if logits is None:
-            return torch.zeros((num_frames, *ori_shape), dtype=torch.bool,
-                               device=self._device())
+            return (torch.zeros((num_frames, *ori_shape), dtype=torch.bool,
+                                device=self._device()),
+                    torch.zeros(num_frames))
         up = F.interpolate(logits[:, None].float(), size=tuple(ori_shape),
                            mode='bilinear', align_corners=False)[:, 0]
-        return up.sigmoid() > self.mask_threshold
+        prob = up.sigmoid()
+        masks = prob > self.mask_threshold
+        return masks, mask_scores(prob, masks)
 
     def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
         """Video inference; writes ``pred_mask`` (+ ``pred_target_mask``):
@@ -456,9 +462,9 @@ class ReVIOsA(BaseModel):
             act, tar = self._decode_roles(clip, seg, cond, sample)
             if self.target_id is not None:
                 set_frame_masks(sample, 'pred_target_mask',
-                                self._to_ori(tar, num_frames, ori))
+                                *self._to_ori(tar, num_frames, ori))
             set_frame_masks(sample, 'pred_mask',
-                            self._to_ori(act, num_frames, ori))
+                            *self._to_ori(act, num_frames, ori))
             sample.set_metainfo(dict(pred_answer=answers,
                                      mllm_frame_inds=cond))
         return data_samples

@@ -24,6 +24,7 @@ from mmengine.structures import PixelData
 from torch import Tensor
 
 from rvos_plugin.registry import MODELS, TASK_UTILS
+from rvos_plugin.structures import mask_scores
 from .encoding import BlockwiseEncoders, check_selection_points
 from .feature_selection import masked_mean
 from .sampling import check_text
@@ -374,7 +375,8 @@ class WSRVOS(BaseModel):
     def predict(self, inputs: Tensor, data_samples) -> list:
         """Sec. 3.7: threshold the query's map at ``ori_shape``.
 
-        Adds per frame ``pred_mask = PixelData(data=bool (1, H_ori, W_ori))``.
+        Adds per frame ``pred_mask = PixelData(data=bool (1, H_ori, W_ori))``
+        with metainfo ``score``, the mean probability inside the mask.
         """
         self._check_inputs(inputs)
         prob, threshold = self._query_probabilities(inputs, data_samples)
@@ -390,6 +392,9 @@ class WSRVOS(BaseModel):
                 raise ValueError(
                     f"sample {sample.metainfo.get('video_id')} has "
                     f'{len(frames)} frame data samples but {T} input frames')
+            masks = p > threshold
+            scores = mask_scores(p, masks)
             for t, frame in enumerate(frames):
-                frame.pred_mask = PixelData(data=(p[t] > threshold)[None])
+                frame.pred_mask = PixelData(
+                    data=masks[t][None], metainfo=dict(score=float(scores[t])))
         return list(data_samples)

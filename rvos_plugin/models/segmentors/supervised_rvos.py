@@ -17,7 +17,8 @@ from torch import Tensor
 
 from rvos_plugin.models.heads.rvos_text_fpn_mask_head import upsample_logits
 from rvos_plugin.registry import MODELS
-from rvos_plugin.structures.rvos_sample import (set_frame_masks,
+from rvos_plugin.structures.rvos_sample import (mask_scores,
+                                                set_frame_masks,
                                                 stack_frame_masks)
 
 
@@ -235,7 +236,8 @@ class RVOSSupervisedBaseline(BaseModel):
 
         Returns:
             list[TrackDataSample]: The samples with per-frame ``pred_mask``
-            ``PixelData(data=bool (1, H_ori, W_ori))``.
+            ``PixelData(data=bool (1, H_ori, W_ori))``, its metainfo
+            ``score`` the mean probability inside the mask.
         """
         logits = self._forward(inputs, data_samples)
         thr = self.test_cfg['mask_thr']
@@ -250,5 +252,7 @@ class RVOSSupervisedBaseline(BaseModel):
             clip = F.interpolate(
                 clip[..., :img_h, :img_w], size=(ori_h, ori_w),
                 mode='bilinear', align_corners=False)[:, 0]
-            set_frame_masks(sample, 'pred_mask', clip.sigmoid() > thr)
+            prob = clip.sigmoid()
+            mask = prob > thr
+            set_frame_masks(sample, 'pred_mask', mask, mask_scores(prob, mask))
         return list(data_samples)
