@@ -1,0 +1,188 @@
+"""Tiny stand-ins, in the real file formats, for the weights the authors tell
+users to download (converter tests, docs walkthrough, equivalence scripts).
+
+* :func:`make_tiny_qwen2_tokenizer` -- a ``Qwen2Tokenizer`` folder (byte-level
+  BPE, ChatML markers and InternVL's image tokens as added special tokens), the
+  tokenizer type of InternVL2.5-1B/4B.
+* :func:`internvl_original_config` / :func:`internvl_original_state_dict` --
+  an InternVL2.5 *original* (remote-code, ``internvl_chat``) config and a
+  random state dict with exactly the key names of the authors'
+  ``InternVLChatModel`` (vision ``InternVisionModel`` + ``Qwen2ForCausalLM`` +
+  ``mlp1``); ``benchmarks/equivalence/internvl_equivalence.py`` checks the key
+  set against the authors' module.
+* :func:`make_internvl_original_folder` -- the two above written as a folder
+  (``config.json``, ``model.safetensors``, tokenizer files).
+"""
+import json
+import os
+import os.path as osp
+from typing import Dict, Optional
+
+import torch
+
+#: Special tokens of InternVL2.5's Qwen2 tokenizer (ChatML + image/grounding).
+QWEN2_SPECIAL = ['<|endoftext|>', '<|im_start|>', '<|im_end|>']
+INTERNVL_ADDED = ['<img>', '</img>', '<IMG_CONTEXT>', '<quad>', '</quad>',
+                  '<ref>', '</ref>', '<box>', '</box>']
+_CORPUS = [
+    'the man is riding a horse on the left side of the road',
+    'a dog jumps over the red ball while a girl is throwing it',
+    'please segment the person who is holding the cup in the video',
+    'Sure, it is [SEG]. The actor and the target object are shown.',
+]
+
+
+def make_tiny_qwen2_tokenizer(folder: str, vocab_size: int = 400):
+    """Write a tiny ``Qwen2Tokenizer`` folder and return the tokenizer.
+
+    Args:
+        folder (str): output folder (``tokenizer.json``,
+            ``tokenizer_config.json``, ``vocab.json``, ``merges.txt``...).
+        vocab_size (int): BPE vocabulary size before the special tokens.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from tokenizers import trainers
+    from transformers import Qwen2TokenizerFast
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        special_tokens=QWEN2_SPECIAL)
+    tok.train_from_iterator(_CORPUS * 4, trainer=trainer)
+    tokenizer = Qwen2TokenizerFast(
+        tokenizer_object=tok, unk_token=None, bos_token=None,
+        eos_token='<|im_end|>', pad_token='<|endoftext|>')
+    tokenizer.add_special_tokens(
+        {'additional_special_tokens': QWEN2_SPECIAL[1:] + INTERNVL_ADDED})
+    tokenizer.model_max_length = 8192
+    tokenizer.save_pretrained(folder)
+    return tokenizer
+
+
+def internvl_original_config(vision_layers: int = 24, llm_layers: int = 24,
+                             vision_width: int = 32, llm_width: int = 32,
+                             image_size: int = 56, vocab_size: int = 420,
+                             tie_word_embeddings: bool = False) -> dict:
+    """An InternVL2.5 original ``config.json`` at reduced width.
+
+    Defaults keep InternVL2.5-1B's depth (InternViT-300M: 24 layers; Qwen2.5
+    -0.5B: 24 layers; 4B: ``llm_layers=36``) and its structure (patch 14,
+    pixel-shuffle 0.5, LayerNorm ViT with layer scale, GQA Qwen2).
+    """
+    return dict(
+        architectures=['InternVLChatModel'], model_type='internvl_chat',
+        auto_map=dict(
+            AutoConfig='configuration_internvl_chat.InternVLChatConfig',
+            AutoModel='modeling_internvl_chat.InternVLChatModel',
+            AutoModelForCausalLM='modeling_internvl_chat.InternVLChatModel'),
+        downsample_ratio=0.5, dynamic_image_size=True,
+        force_image_size=image_size, max_dynamic_patch=12,
+        min_dynamic_patch=1, ps_version='v2', select_layer=-1,
+        template='internvl2_5', torch_dtype='float32', use_backbone_lora=0,
+        use_llm_lora=0, use_thumbnail=True,
+        llm_config=dict(
+            architectures=['Qwen2ForCausalLM'], model_type='qwen2',
+            hidden_size=llm_width, intermediate_size=2 * llm_width,
+            num_hidden_layers=llm_layers, num_attention_heads=4,
+            num_key_value_heads=2, max_position_embeddings=2048,
+            rms_norm_eps=1e-6, rope_theta=1000000.0, sliding_window=2048,
+            max_window_layers=llm_layers, use_sliding_window=False,
+            tie_word_embeddings=tie_word_embeddings, vocab_size=vocab_size,
+            bos_token_id=None, eos_token_id=None, torch_dtype='float32'),
+        vision_config=dict(
+            architectures=['InternVisionModel'], model_type='intern_vit_6b',
+            hidden_size=vision_width, intermediate_size=2 * vision_width,
+            num_hidden_layers=vision_layers, num_attention_heads=2,
+            image_size=image_size, patch_size=14, num_channels=3,
+            hidden_act='gelu', layer_norm_eps=1e-6, norm_type='layer_norm',
+            qkv_bias=True, qk_normalization=False, drop_path_rate=0.0,
+            dropout=0.0, attention_dropout=0.0, initializer_factor=1.0,
+            initializer_range=0.02, use_flash_attn=False))
+
+
+def internvl_original_state_dict(config: dict, seed: int = 0
+                                 ) -> Dict[str, torch.Tensor]:
+    """Random tensors under the authors' ``InternVLChatModel`` key names.
+
+    Args:
+        config (dict): :func:`internvl_original_config` output.
+
+    Returns:
+        dict[str, Tensor]: ``vision_model.*``, ``mlp1.*``,
+        ``language_model.*`` keys with the original shapes.
+    """
+    g = torch.Generator().manual_seed(seed)
+
+    def rnd(*shape):
+        return torch.randn(*shape, generator=g) * 0.05
+
+    v, t = config['vision_config'], config['llm_config']
+    c, ci = v['hidden_size'], v['intermediate_size']
+    n_patch = (config['force_image_size'] // v['patch_size'])**2
+    sd = {
+        'vision_model.embeddings.class_embedding': rnd(1, 1, c),
+        'vision_model.embeddings.position_embedding': rnd(1, n_patch + 1, c),
+        'vision_model.embeddings.patch_embedding.weight':
+        rnd(c, 3, v['patch_size'], v['patch_size']),
+        'vision_model.embeddings.patch_embedding.bias': rnd(c),
+    }
+    for i in range(v['num_hidden_layers']):
+        p = f'vision_model.encoder.layers.{i}.'
+        sd.update({
+            p + 'ls1': rnd(c), p + 'ls2': rnd(c),
+            p + 'attn.qkv.weight': rnd(3 * c, c), p + 'attn.qkv.bias': rnd(
+                3 * c),
+            p + 'attn.proj.weight': rnd(c, c), p + 'attn.proj.bias': rnd(c),
+            p + 'mlp.fc1.weight': rnd(ci, c), p + 'mlp.fc1.bias': rnd(ci),
+            p + 'mlp.fc2.weight': rnd(c, ci), p + 'mlp.fc2.bias': rnd(c),
+            p + 'norm1.weight': 1 + rnd(c), p + 'norm1.bias': rnd(c),
+            p + 'norm2.weight': 1 + rnd(c), p + 'norm2.bias': rnd(c)})
+    h, hi = t['hidden_size'], t['intermediate_size']
+    kv = h // t['num_attention_heads'] * t['num_key_value_heads']
+    cin = c * int(1 / config['downsample_ratio'])**2
+    sd.update({'mlp1.0.weight': 1 + rnd(cin), 'mlp1.0.bias': rnd(cin),
+               'mlp1.1.weight': rnd(h, cin), 'mlp1.1.bias': rnd(h),
+               'mlp1.3.weight': rnd(h, h), 'mlp1.3.bias': rnd(h)})
+    sd['language_model.model.embed_tokens.weight'] = rnd(t['vocab_size'], h)
+    for i in range(t['num_hidden_layers']):
+        p = f'language_model.model.layers.{i}.'
+        sd.update({
+            p + 'self_attn.q_proj.weight': rnd(h, h),
+            p + 'self_attn.q_proj.bias': rnd(h),
+            p + 'self_attn.k_proj.weight': rnd(kv, h),
+            p + 'self_attn.k_proj.bias': rnd(kv),
+            p + 'self_attn.v_proj.weight': rnd(kv, h),
+            p + 'self_attn.v_proj.bias': rnd(kv),
+            p + 'self_attn.o_proj.weight': rnd(h, h),
+            p + 'mlp.gate_proj.weight': rnd(hi, h),
+            p + 'mlp.up_proj.weight': rnd(hi, h),
+            p + 'mlp.down_proj.weight': rnd(h, hi),
+            p + 'input_layernorm.weight': 1 + rnd(h),
+            p + 'post_attention_layernorm.weight': 1 + rnd(h)})
+    sd['language_model.model.norm.weight'] = 1 + rnd(h)
+    if not t.get('tie_word_embeddings', False):
+        sd['language_model.lm_head.weight'] = rnd(t['vocab_size'], h)
+    return sd
+
+
+def make_internvl_original_folder(folder: str,
+                                  config: Optional[dict] = None,
+                                  state_dict: Optional[dict] = None) -> str:
+    """Write a tiny InternVL2.5 original folder (config, safetensors, Qwen2
+    tokenizer) -- the layout of ``OpenGVLab/InternVL2_5-1B`` without the
+    remote-code ``.py`` files (the converter never runs them)."""
+    from safetensors.torch import save_file
+    os.makedirs(folder, exist_ok=True)
+    tokenizer = make_tiny_qwen2_tokenizer(folder)
+    if config is None:
+        config = internvl_original_config(vocab_size=len(tokenizer))
+    if state_dict is None:
+        state_dict = internvl_original_state_dict(config)
+    with open(osp.join(folder, 'config.json'), 'w') as f:
+        json.dump(config, f, indent=1)
+    save_file({k: v.contiguous() for k, v in state_dict.items()},
+              osp.join(folder, 'model.safetensors'),
+              metadata={'format': 'pt'})
+    return folder
