@@ -7,7 +7,7 @@ referent's colour, shape and size. Usage: python benchmarks/wsrvos_absent_pairs.
 """
 import json, random, sys
 sys.path.insert(0, '.')
-from projects.WSRVOS.wsrvos.wsrvos import expression_may_refer_to, _normalise_text
+from projects.WSRVOS.wsrvos.presence import expression_may_refer_to, _normalise_text
 from projects.WSRVOS.wsrvos.transforms import LoadWSRVOSObjectAttributes
 root = 'data/synthetic_rvos/train'
 meta = json.load(open(f'{root}/meta_expressions.json'))['videos']

@@ -46,6 +46,9 @@ train_pipeline = [
     dict(type='LoadRVOSFrames'),
     dict(type='LoadWSRVOSExpressions', ann_file=expression_file,
          prefix='synthetic'),
+    # P positives / N negatives drawn in the pipeline (Sec. 4.2)
+    dict(type='WSRVOSSampleExpressions', num_positives=6,
+         num_negatives=24),
     dict(type='RVOSResize', scale=(96, 96)),
     dict(type='RVOSRandomFlip', prob=0.5),
     dict(type='PackRVOSInputs',

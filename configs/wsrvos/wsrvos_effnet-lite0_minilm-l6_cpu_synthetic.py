@@ -85,6 +85,9 @@ train_pipeline = [
     dict(type='LoadRVOSFrames'),
     dict(type='LoadWSRVOSExpressions', ann_file=expression_file,
          prefix='synthetic'),
+    # P positives / N negatives drawn in the pipeline (Sec. 4.2)
+    dict(type='WSRVOSSampleExpressions', num_positives=6,
+         num_negatives=24),
     dict(type='LoadWSRVOSObjectAttributes',
          objects_file='data/synthetic_rvos/train/objects.json'),
     dict(type='RVOSResize', scale=(96, 96)),

@@ -18,6 +18,9 @@ train_dataloader = dict(
             dict(type='LoadRVOSFrames'),
             dict(type='LoadWSRVOSExpressions', ann_file=expression_file,
                  prefix=expression_prefix),
+            # P positives / N negatives drawn in the pipeline (Sec. 4.2)
+            dict(type='WSRVOSSampleExpressions', num_positives=_base_.num_positives,
+                 num_negatives=_base_.num_negatives),
             dict(type='RVOSResize', short_side=short_side,
                  max_size=_base_.max_size),
             dict(type='RVOSRandomFlip', prob=0.5),

@@ -39,7 +39,10 @@ model = dict(
         k_v=10,  # K_V, Sec. 4.2 (Fig. S2)
         k_z=10,  # K_Z, Sec. 4.2 (Fig. S2)
         l2v=True,  # Tab. 5
-        v2l=True),  # Tab. 5
+        v2l=True,  # Tab. 5
+        # cosine in a shared C-space (Sec. 3.3), learnable projections;
+        # released code: 'released_linear' (fixed random maps, buffers)
+        scorer='shared_cosine'),
     interaction=dict(
         num_heads=8,  # released code
         ffn_ratio=4,  # released code
@@ -67,16 +70,22 @@ model = dict(
         mode='tsr',  # Eq. (6); Tab. S3 'psc'
         epsilon=0.1,  # Sec. 4.2
         loss_weight=1.0),  # lambda_2, Sec. 4.2
-    positive_source='generated',  # CREA positives, Tab. 4
-    negative_source='generated',  # CREA negatives, Tab. 4
-    shuffle_slots=False,  # lever (off = paper and released code)
+    # Eq. (6) ranks the pseudo-masks M (Sec. 3.6); 'soft_predictions': each
+    # positive's sigmoid map
+    temporal_loss_on='pseudo_masks',
+    # all P + N slots condition the video (F_Z, Sec. 3.3): no label enters the
+    # features; released code: 'positives'
+    condition_on='all_slots',
     presence_contrast=dict(  # lever: cross-video presence contrast
         enable=False, loss_weight=1.0, init_scale=10.0, init_bias=0.0),
     pseudo_mask_from_presence=False,  # lever
     test_threshold=0.4,  # Sec. 3.7 theta = 0.4; released code: 0.5
     test_mode_presence=False,  # lever
+    # a long video is segmented in windows of this many frames (the paper and
+    # the released code are silent / run the whole video; see decisions)
+    inference_window=8,
     warmup_iters=0)  # Tab. S4: no warm-up by default
 
-# DDP: the selection projections never receive a gradient (discrete top-k)
+# DDP: every trainable parameter receives a gradient (a test checks it)
 model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=True)
+    type='MMDistributedDataParallel', find_unused_parameters=False)

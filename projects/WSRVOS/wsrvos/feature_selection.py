@@ -2,14 +2,25 @@
 
 At a selection point (after visual block i and text block i'):
 1. language-to-vision (``l2v``): cosine similarity of every visual token of a
-   frame to each expression (its masked-mean sentence feature projected
-   text->visual); the top-K_V tokens per frame per expression are selected;
+   frame to each expression (its masked-mean sentence feature); the top-K_V
+   tokens per frame per expression are selected;
 2. vision-to-language (``v2l``): cosine similarity of every token of an
-   expression to the visual tokens selected for it (projected
-   visual->text); the top-K_Z tokens are selected;
+   expression to the visual tokens selected for it; the top-K_Z tokens are
+   selected;
 3. selected tokens are restored in place, the rest zero-filled, and added to
-   the inputs: ``v + v_hat`` and ``z + z_hat`` (the released code's
-   ``x + x * mask``).
+   the inputs: ``v + v_hat`` and ``z + z_hat``.
+
+The cosine similarities are computed in a shared space (``scorer``):
+- ``'shared_cosine'`` (default, the paper): both modalities are projected into
+  one ``shared_dim``-space (Sec. 3.3 states C = 1024 for both encoders) by
+  learnable projections. The top-k choice is discrete, so the amplification
+  is gated by a straight-through factor ``1 + s - stopgrad(s)`` (``s`` the
+  token's cosine score): the forward values are exactly ``v + v_hat``, and the
+  projections receive the gradient of the loss with respect to that gate.
+- ``'released_linear'`` (the released code): ``text -> visual`` and
+  ``visual -> text`` linear maps that start random and never train. They are
+  kept as buffers (saved in checkpoints, never in the optimizer, never an
+  unused DDP parameter).
 
 Shapes: ``B`` samples, ``T`` frames, ``Nv`` visual tokens, ``Cv`` visual
 channels, ``E`` expressions, ``L`` text tokens, ``Cz`` text channels.
@@ -23,6 +34,8 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from rvos_plugin.registry import MODELS
+
+SCORERS = ('shared_cosine', 'released_linear')
 
 
 def masked_mean(x: Tensor, mask: Tensor, dim: int) -> Tensor:
@@ -62,21 +75,53 @@ def topk_mask(scores: Tensor, k: int, valid: Optional[Tensor] = None,
     return mask
 
 
+def visual_token_scores(visual: Tensor, sentence: Tensor) -> Tensor:
+    """Sec. 3.3 l2v scores: cosine of every visual token to each sentence.
+
+    Args:
+        visual (Tensor): ``(B, T, Nv, C)`` visual tokens (shared space).
+        sentence (Tensor): ``(B, E, C)`` sentence features (shared space).
+
+    Returns:
+        Tensor: ``(B, T, Nv, E)`` cosine similarities.
+    """
+    return F.normalize(visual, dim=-1) @ F.normalize(
+        sentence, dim=-1)[:, None].transpose(-1, -2)
+
+
+def linguistic_token_scores(text: Tensor, visual: Tensor,
+                            visual_sel: Tensor) -> Tensor:
+    """Sec. 3.3 v2l scores: cosine of every text token to the mean of the
+    visual tokens selected for its expression (over all frames).
+
+    Args:
+        text (Tensor): ``(B, E, L, C)`` text tokens (shared space).
+        visual (Tensor): ``(B, T, Nv, C)`` visual tokens (shared space).
+        visual_sel (Tensor): Bool ``(B, T, Nv, E)`` selected visual tokens.
+
+    Returns:
+        Tensor: ``(B, E, L)`` cosine similarities.
+    """
+    B, T, Nv, C = visual.shape
+    sel = visual_sel.to(visual.dtype).permute(0, 3, 1, 2).reshape(B, -1,
+                                                                  T * Nv)
+    summary = sel @ visual.reshape(B, T * Nv, C)  # (B, E, C)
+    summary = summary / sel.sum(-1, keepdim=True).clamp(min=1)
+    return (F.normalize(text, dim=-1) *
+            F.normalize(summary, dim=-1).unsqueeze(2)).sum(-1)
+
+
 def select_visual_tokens(visual: Tensor, sentence: Tensor, k_v: int) -> Tensor:
     """Sec. 3.3 l2v: top-K_V visual tokens per frame for each expression.
 
     Args:
-        visual (Tensor): ``(B, T, Nv, C)`` visual tokens.
-        sentence (Tensor): ``(B, E, C)`` sentence features in the visual
-            space.
-        k_v (int): K_V (Sec. 4.2: 10).
+        visual (Tensor): ``(B, T, Nv, C)``; sentence ``(B, E, C)`` in the
+            same space; k_v: K_V (Sec. 4.2: 10).
 
     Returns:
-        Tensor: Bool ``(B, T, Nv, E)``, True for selected tokens.
+        Tensor: Bool ``(B, T, Nv, E)``.
     """
-    cos = F.normalize(visual, dim=-1) @ F.normalize(
-        sentence, dim=-1)[:, None].transpose(-1, -2)  # (B, T, Nv, E)
-    return topk_mask(cos, k_v, dim=2)
+    return topk_mask(visual_token_scores(visual, sentence), k_v, dim=2)
 
 
 def select_linguistic_tokens(text: Tensor, text_mask: Tensor,
@@ -84,38 +129,34 @@ def select_linguistic_tokens(text: Tensor, text_mask: Tensor,
                              k_z: int) -> Tensor:
     """Sec. 3.3 v2l: top-K_Z text tokens relevant to the selected visual ones.
 
-    A token's relevance is its cosine similarity to the mean of the visual
-    tokens selected for its expression (over all frames).
-
     Args:
-        text (Tensor): ``(B, E, L, C)`` text tokens.
-        text_mask (Tensor): Bool ``(B, E, L)``, False for padding.
-        visual (Tensor): ``(B, T, Nv, C)`` visual tokens in the text space.
-        visual_sel (Tensor): Bool ``(B, T, Nv, E)`` from
-            :func:`select_visual_tokens`.
-        k_z (int): K_Z (Sec. 4.2: 10).
+        text (Tensor): ``(B, E, L, C)``; text_mask Bool ``(B, E, L)``;
+            visual ``(B, T, Nv, C)`` in the same space; visual_sel Bool
+            ``(B, T, Nv, E)``; k_z: K_Z (Sec. 4.2: 10).
 
     Returns:
         Tensor: Bool ``(B, E, L)``.
     """
-    B, T, Nv, C = visual.shape
-    sel = visual_sel.to(visual.dtype).permute(0, 3, 1, 2)
-    sel = sel.reshape(B, -1, T * Nv)  # (B, E, T*Nv)
-    summary = sel @ visual.reshape(B, T * Nv, C)  # (B, E, C)
-    summary = summary / sel.sum(-1, keepdim=True).clamp(min=1)
-    cos = (F.normalize(text, dim=-1) *
-           F.normalize(summary, dim=-1).unsqueeze(2)).sum(-1)  # (B, E, L)
+    cos = linguistic_token_scores(text, visual, visual_sel)
     return topk_mask(cos, k_z, valid=text_mask, dim=-1)
 
 
-def add_selected(x: Tensor, mask: Tensor) -> Tensor:
+def add_selected(x: Tensor, mask: Tensor,
+                 score: Optional[Tensor] = None) -> Tensor:
     """Sec. 3.3: ``x + x_hat`` with ``x_hat`` = selected tokens, zero-filled.
 
     Args:
         x (Tensor): ``(*, N, C)``.
         mask (Tensor): Bool ``(*, N)``.
+        score (Tensor, optional): ``(*, N)`` selection scores. When given,
+            ``x_hat`` is multiplied by the straight-through gate
+            ``1 + score - stopgrad(score)`` (value 1: the forward is
+            unchanged; the scores receive a gradient).
     """
-    return x + x * mask.unsqueeze(-1).to(x.dtype)
+    gate = mask.to(x.dtype)
+    if score is not None:
+        gate = gate * (1 + (score - score.detach())).to(x.dtype)
+    return x + x * gate.unsqueeze(-1)
 
 
 @MODELS.register_module()
@@ -129,6 +170,10 @@ class WSRVOSFeatureSelection(BaseModule):
         k_z (int): K_Z linguistic tokens per expression (Sec. 4.2: 10).
         l2v (bool): Language-guided visual selection (Tab. 5 "l2v").
         v2l (bool): Vision-guided linguistic selection (Tab. 5 "v2l").
+        scorer (str): ``'shared_cosine'`` (paper, learnable) or
+            ``'released_linear'`` (released code, fixed random maps).
+        shared_dim (int): Dimension of the shared space of
+            ``'shared_cosine'`` (the model passes its hidden_dim, C = 1024).
     """
 
     def __init__(self,
@@ -138,16 +183,26 @@ class WSRVOSFeatureSelection(BaseModule):
                  k_z: int = 10,
                  l2v: bool = True,
                  v2l: bool = True,
+                 scorer: str = 'shared_cosine',
+                 shared_dim: int = 1024,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.k_v = k_v
-        self.k_z = k_z
-        self.l2v = l2v
-        self.v2l = v2l
-        # per-point projections (the dimensions differ): text->visual for
-        # ranking visual tokens, visual->text for ranking text tokens.
-        self.text_to_visual = nn.Linear(text_channels, visual_channels)
-        self.visual_to_text = nn.Linear(visual_channels, text_channels)
+        if scorer not in SCORERS:
+            raise ValueError(f'scorer must be one of {SCORERS}, got '
+                             f'{scorer!r}')
+        self.k_v, self.k_z, self.l2v, self.v2l = k_v, k_z, l2v, v2l
+        self.scorer = scorer
+        if scorer == 'shared_cosine':
+            self.visual_to_shared = nn.Linear(visual_channels, shared_dim)
+            self.text_to_shared = nn.Linear(text_channels, shared_dim)
+        else:
+            # the released code's scorers (nn.Linear init), as buffers
+            t2v = nn.Linear(text_channels, visual_channels)
+            v2t = nn.Linear(visual_channels, text_channels)
+            self.register_buffer('released_t2v_weight', t2v.weight.data)
+            self.register_buffer('released_t2v_bias', t2v.bias.data)
+            self.register_buffer('released_v2t_weight', v2t.weight.data)
+            self.register_buffer('released_v2t_bias', v2t.bias.data)
 
     def forward(self, visual: Tensor, text: Tensor, text_mask: Tensor,
                 condition: Tensor) -> Tuple[Tensor, Tensor]:
@@ -158,8 +213,7 @@ class WSRVOSFeatureSelection(BaseModule):
             text (Tensor): ``(B, E, L, Cz)`` text tokens.
             text_mask (Tensor): Bool ``(B, E, L)``.
             condition (Tensor): Bool ``(B, E)``: expressions whose selected
-                visual tokens are amplified in the (shared) video features
-                (positives in training, the input expression at test).
+                visual tokens are amplified in the (shared) video features.
 
         Returns:
             tuple: ``visual + v_hat`` ``(B, T, Nv, Cv)`` and ``text + z_hat``
@@ -167,15 +221,37 @@ class WSRVOSFeatureSelection(BaseModule):
         """
         if not (self.l2v or self.v2l):
             return visual, text
-        sentence = self.text_to_visual(masked_mean(text, text_mask, dim=2))
-        visual_sel = select_visual_tokens(visual, sentence, self.k_v)
+        if self.scorer == 'shared_cosine':
+            v_s = self.visual_to_shared(visual)
+            z_s = self.text_to_shared(text)
+            sentence = masked_mean(z_s, text_mask, dim=2)
+            ste = True
+        else:  # released code: sentence -> visual, visual -> text
+            sentence = F.linear(masked_mean(text, text_mask, dim=2),
+                                self.released_t2v_weight,
+                                self.released_t2v_bias)
+            v_s, z_s = visual, text
+            ste = False
+        v_scores = visual_token_scores(v_s, sentence)  # (B, T, Nv, E)
+        visual_sel = topk_mask(v_scores, self.k_v, dim=2)
         out_visual, out_text = visual, text
         if self.l2v:
-            union = (visual_sel & condition[:, None, None, :]).any(-1)
-            out_visual = add_selected(visual, union)
+            chosen = visual_sel & condition[:, None, None, :]
+            union = chosen.any(-1)
+            score = None
+            if ste:  # best score among the expressions that chose a token
+                score = v_scores.masked_fill(~chosen, -2.).amax(-1)
+                score = torch.where(union, score, torch.zeros_like(score))
+            out_visual = add_selected(visual, union, score)
         if self.v2l:
-            text_sel = select_linguistic_tokens(
-                text, text_mask, self.visual_to_text(visual), visual_sel,
-                self.k_z)
-            out_text = add_selected(text, text_sel)
+            if ste:
+                t_scores = linguistic_token_scores(z_s, v_s, visual_sel)
+            else:
+                t_scores = linguistic_token_scores(
+                    text,
+                    F.linear(visual, self.released_v2t_weight,
+                             self.released_v2t_bias), visual_sel)
+            text_sel = topk_mask(t_scores, self.k_z, valid=text_mask, dim=-1)
+            out_text = add_selected(text, text_sel,
+                                    t_scores if ste else None)
         return out_visual, out_text

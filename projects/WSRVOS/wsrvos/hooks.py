@@ -1,4 +1,8 @@
-"""Training-schedule hook of WSRVOS (Tab. S4 warm-up variant)."""
+"""Training hooks of WSRVOS: the Tab. S4 warm-up and the negative bank."""
+import random
+from collections import deque
+
+from mmengine.dist import all_gather_object, get_rank
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
@@ -25,3 +29,70 @@ class WSRVOSWarmupHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         model.cls_only = runner.epoch < self.cls_only_epochs
+
+
+@HOOKS.register_module()
+class WSRVOSNegativeBankHook(Hook):
+    """Negatives from other videos' expressions (Tab. 4 "w/o CREA negatives").
+
+    Before each training iteration, every sample whose ``negative_texts`` is
+    ``None`` (``WSRVOSSampleExpressions(negative_source='other_samples')``)
+    gets up to N expressions of other videos: the other samples of its batch
+    and a bank of the expressions of earlier iterations. After the
+    iteration, the batch's ``(video_id, expression)`` pairs of *all* ranks are
+    appended to the bank, so every rank holds the same bank. The bank is
+    saved in checkpoints (``--resume`` restores it) and the draws come from a
+    generator seeded by (seed, iteration, rank), so a resumed run draws what
+    the uninterrupted run draws.
+
+    Args:
+        num_negatives (int): N (Sec. 4.2: 48).
+        bank_size (int): Pairs kept (oldest dropped first).
+    """
+
+    priority = 'NORMAL'
+    CHECKPOINT_KEY = 'wsrvos_negative_bank'
+
+    def __init__(self, num_negatives: int = 48, bank_size: int = 256) -> None:
+        self.num_negatives = num_negatives
+        self.bank = deque(maxlen=bank_size)
+
+    def before_train_iter(self, runner, batch_idx: int,
+                          data_batch=None) -> None:
+        if not data_batch:
+            return
+        samples = data_batch['data_samples']
+        rng = random.Random(f'{runner.seed}-{runner.iter}-{get_rank()}')
+        for sample in samples:
+            if sample.metainfo.get('negative_texts', 0) is not None:
+                continue
+            vid = sample.metainfo.get('video_id')
+            pool = [s.metainfo['expression'] for s in samples
+                    if s.metainfo.get('video_id') != vid]
+            pool += [t for v, t in self.bank if v != vid]
+            pool = list(dict.fromkeys(pool))
+            if len(pool) > self.num_negatives:
+                pool = rng.sample(pool, self.num_negatives)
+            sample.set_metainfo(dict(negative_texts=pool))
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        if not data_batch:
+            return
+        local = [(s.metainfo.get('video_id'), s.metainfo['expression'])
+                 for s in data_batch['data_samples']]
+        for pairs in all_gather_object(local):
+            self.bank.extend(pairs)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint[self.CHECKPOINT_KEY] = list(self.bank)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if self.CHECKPOINT_KEY not in checkpoint:  # load_from of a
+            # checkpoint written without this hook: start with an empty bank
+            runner.logger.warning(
+                f'checkpoint has no {self.CHECKPOINT_KEY!r}: the negative '
+                'bank starts empty')
+            return
+        self.bank.clear()
+        self.bank.extend(tuple(p) for p in checkpoint[self.CHECKPOINT_KEY])

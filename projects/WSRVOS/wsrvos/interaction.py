@@ -8,9 +8,10 @@ Two cross-attention streams on the final encoder outputs (projected to D):
 then ``F'_V = LayerNorm(FFN(F~_V) + F_V)`` and
 ``F'_Z = LayerNorm(FFN(F~_Z) + F_Z)``.
 
-The video attends to the tokens of the *conditioning* expressions (training:
-all positives, as the released code; test: the input expression); every
-expression attends to its own sample's video.
+The video attends to the tokens of the *conditioning* expressions (paper and
+default: F_Z of all P + N slots in training, the query at test; released
+code: the positives only, a label-dependent switch); every expression attends
+to its own sample's video.
 """
 from typing import Tuple
 

@@ -4,6 +4,10 @@ Eq. (4): ``s_final = sum_k s^k c^k / sum_k c^k`` over the P positives, then
 ``m = sigmoid(s_final) > theta``. Variant PPF-single (Tab. 8): the map of one
 randomly chosen positive per frame. Lever: ``presence`` binarisation (token
 foreground when its presence logit ``a * s_final + b`` is positive).
+
+Eq. (6) ranks the pseudo-masks M. The fusion also returns M with a
+straight-through gradient (:func:`straight_through_mask`): its value is the
+binary M, its gradient that of the soft map it was thresholded from.
 """
 from typing import Callable, Optional
 
@@ -34,6 +38,19 @@ def fuse_positive_predictions(sim: Tensor, confidences: Tensor,
         min=1e-6)
 
 
+def straight_through_mask(binary: Tensor, soft: Tensor) -> Tensor:
+    """``binary`` in the forward, ``d soft`` in the backward.
+
+    Args:
+        binary (Tensor): {0, 1} mask (no gradient).
+        soft (Tensor): The probabilities it was thresholded from, same shape.
+
+    Returns:
+        Tensor: ``binary + soft - stopgrad(soft)``.
+    """
+    return binary.to(soft.dtype) + (soft - soft.detach())
+
+
 @TASK_UTILS.register_module()
 @MODELS.register_module()
 class WSRVOSPositivePredictionFusion(BaseModule):
@@ -62,13 +79,12 @@ class WSRVOSPositivePredictionFusion(BaseModule):
         self.threshold = threshold
         self.binarize = binarize
 
-    @torch.no_grad()
     def forward(self,
                 sim: Tensor,
                 confidences: Tensor,
                 valid: Tensor,
                 presence_fn: Optional[Callable[[Tensor], Tensor]] = None,
-                raw_sim: Optional[Tensor] = None) -> Tensor:
+                raw_sim: Optional[Tensor] = None) -> dict:
         """Pseudo-masks per frame.
 
         Args:
@@ -81,7 +97,9 @@ class WSRVOSPositivePredictionFusion(BaseModule):
                 fused for the presence binarisation.
 
         Returns:
-            Tensor: Float {0, 1} ``(B, T, N)``.
+            dict: ``mask`` float {0, 1} ``(B, T, N)`` without gradient (the
+            target of Eq. (5)) and ``mask_st`` the same values with the
+            straight-through gradient of the soft fused map (Eq. (6)).
         """
         B, T, P, _ = sim.shape
         conf = confidences[:, None].expand(B, T, P)
@@ -98,6 +116,10 @@ class WSRVOSPositivePredictionFusion(BaseModule):
                                  'raw_sim (enable model.presence_contrast).')
             fused = fuse_positive_predictions(raw_sim.float(), conf.float(),
                                               val)
-            return (presence_fn(fused) > 0).float()
-        fused = fuse_positive_predictions(sim.float(), conf.float(), val)
-        return (fused.sigmoid() > self.threshold).float()
+            logits = presence_fn(fused)
+            binary = (logits.detach() > 0).float()
+        else:
+            logits = fuse_positive_predictions(sim.float(), conf.float(), val)
+            binary = (logits.detach().sigmoid() > self.threshold).float()
+        return dict(mask=binary,
+                    mask_st=straight_through_mask(binary, logits.sigmoid()))

@@ -2,8 +2,8 @@
 
 ``s_t = v_t F'_Z^T`` (paper: a matrix product; released code: cosine). The
 levers of WSRVOS_PITFALLS.md against the full-frame fixed point are here as
-switches: per-frame standardisation and a learnable scale/bias, and the
-"presence" calibration used by the cross-video presence contrast.
+switches: per-frame standardisation and a learnable scale/bias (the presence
+contrast lever lives in ``presence.py``).
 """
 import torch
 import torch.nn as nn
@@ -86,98 +86,3 @@ class WSRVOSSimilarityCalibration(BaseModule):
         if self.learnable_scale_bias:
             sim = sim * self.scale + self.bias
         return sim
-
-
-def topk_mean(raw_sim: Tensor, k: int) -> Tensor:
-    """Lever: mean of the ``k`` largest similarities of each map.
-
-    With ``k = 1`` this is the max. A MIL bag score from the max only pushes
-    the single best token of the referent up, so the learned map covers a
-    point; the mean of the top ``k`` (``k`` ~ the referent's size in tokens)
-    pushes the referent's extent up (WSRVOS_PITFALLS.md: "the mask extent is
-    what holds J&F down").
-
-    Args:
-        raw_sim (Tensor): ``(*, Nv)``.
-        k (int): Tokens averaged (clipped to ``Nv``).
-
-    Returns:
-        Tensor: ``(*)``.
-    """
-    if k < 1:
-        raise ValueError(f'k must be >= 1, got {k}')
-    k = min(k, raw_sim.shape[-1])
-    return raw_sim.topk(k, dim=-1).values.mean(-1)
-
-
-def presence_logits(raw_sim: Tensor, scale: Tensor, bias: Tensor,
-                    topk: int = 1) -> Tensor:
-    """Lever: frame-level presence logit ``a * pool_j s_j + b``.
-
-    Args:
-        raw_sim (Tensor): Raw similarity maps ``(*, Nv)``.
-        scale, bias (Tensor): Learned scalars ``a`` and ``b``.
-        topk (int): Pooling over tokens: 1 = the max (WSRVOS_PITFALLS.md),
-            k > 1 = the mean of the k largest (:func:`topk_mean`).
-
-    Returns:
-        Tensor: ``(*)``.
-    """
-    return topk_mean(raw_sim, topk) * scale + bias
-
-
-@MODELS.register_module()
-class WSRVOSPresenceHead(BaseModule):
-    """Two learned scalars shared by the presence contrast and its masks.
-
-    ``present_t = sigmoid(a * max_j s_tj + b)``; with presence pseudo-masks
-    (and presence inference) a token j is foreground when
-    ``sigmoid(a * s_tj + b) > 0.5``.
-
-    Args:
-        init_scale (float): Initial ``a``.
-        init_bias (float): Initial ``b``.
-        topk (int): Frame pooling over tokens: 1 = max (default), k > 1 =
-            mean of the k largest similarities (extent lever).
-    """
-
-    def __init__(self, init_scale: float = 1.0, init_bias: float = 0.0,
-                 topk: int = 1, init_cfg=None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        if topk < 1:
-            raise ValueError(f'topk must be >= 1, got {topk}')
-        self.topk = topk
-        self.scale = nn.Parameter(torch.tensor(float(init_scale)))
-        self.bias = nn.Parameter(torch.tensor(float(init_bias)))
-
-    def frame_logits(self, raw_sim: Tensor) -> Tensor:
-        """``(*, Nv) -> (*)`` presence logits."""
-        return presence_logits(raw_sim, self.scale, self.bias, self.topk)
-
-    def token_logits(self, raw_sim: Tensor) -> Tensor:
-        """``(*, Nv) -> (*, Nv)`` per-token presence logits."""
-        return raw_sim * self.scale + self.bias
-
-
-def presence_contrast_loss(present_logits: Tensor,
-                           absent_logits: Tensor) -> Tensor:
-    """Lever: BCE "present" on the own video, "absent" on a mismatched one.
-
-    Args:
-        present_logits (Tensor): ``(M,)`` presence logits of positives on
-            frames of their own video.
-        absent_logits (Tensor): ``(K,)`` logits of the same expressions on
-            frames of videos that do not contain their referent (may be
-            empty).
-
-    Returns:
-        Tensor: Scalar, mean of the two BCE terms (the absent term is
-        omitted when there is no such pair in the batch).
-    """
-    loss = F.binary_cross_entropy_with_logits(
-        present_logits.float(), torch.ones_like(present_logits.float()))
-    if absent_logits.numel() > 0:
-        loss = 0.5 * (loss + F.binary_cross_entropy_with_logits(
-            absent_logits.float(),
-            torch.zeros_like(absent_logits.float())))
-    return loss

@@ -71,6 +71,16 @@ def test_config_model_builds_with_tiny_encoders(path):
     model = MODELS.build(model_cfg)
     assert model.mil_head is None or model.mil_head.num_slots == \
         model.num_positives + model.num_negatives
+    # the pipeline draws exactly the slots the model lays out
+    steps = [t for t in cfg.train_dataloader.dataset.pipeline
+             if t.type == 'WSRVOSSampleExpressions']
+    assert len(steps) == 1, 'the train pipeline must draw the expressions'
+    assert (steps[0].num_positives, steps[0].num_negatives) == (
+        model.num_positives, model.num_negatives)
+    # bank negatives need the hook that fills them
+    if steps[0].get('negative_source') == 'other_samples':
+        assert any(h.type == 'WSRVOSNegativeBankHook'
+                   for h in cfg.custom_hooks)
 
 
 def test_paper_hyper_parameters_in_primitive():
@@ -86,6 +96,12 @@ def test_paper_hyper_parameters_in_primitive():
     assert cfg.optim_wrapper.optimizer.weight_decay == 5e-4
     assert cfg.train_cfg.max_epochs == 50
     assert m.vision_encoder.arch == 'tiny' and m.vision_encoder.frozen
+    # the method as printed: learnable shared-space selection, no label in
+    # the features, Eq. (6) on the pseudo-masks, nothing unused for DDP
+    assert m.selection.scorer == 'shared_cosine'
+    assert m.condition_on == 'all_slots'
+    assert m.temporal_loss_on == 'pseudo_masks'
+    assert cfg.model_wrapper_cfg.find_unused_parameters is False
 
 
 def test_load_expressions_transform(tmp_path):

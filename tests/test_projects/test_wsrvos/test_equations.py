@@ -5,10 +5,12 @@ import pytest
 import torch
 
 from projects.WSRVOS.wsrvos.pseudo_mask import (
-    WSRVOSPositivePredictionFusion, fuse_positive_predictions)
-from projects.WSRVOS.wsrvos.similarity import (presence_contrast_loss,
-                                               presence_logits, topk_mean,
-                                               similarity_maps,
+    WSRVOSPositivePredictionFusion, fuse_positive_predictions,
+    straight_through_mask)
+from projects.WSRVOS.wsrvos.sampling import fill_positives
+from projects.WSRVOS.wsrvos.presence import (presence_contrast_loss,
+                                             presence_logits, topk_mean)
+from projects.WSRVOS.wsrvos.similarity import (similarity_maps,
                                                standardize_maps)
 from rvos_plugin.models.heads.mil_expression_head import (
     clamped_score_bce_loss, expression_classification_loss,
@@ -81,7 +83,44 @@ def test_eq4_fusion_and_binarisation():
     assert torch.allclose(fused, torch.tensor([[2.5, -2.5]]))
     fusion = WSRVOSPositivePredictionFusion(threshold=0.4)
     m = fusion(s[:, None], c, torch.ones(1, 2, dtype=torch.bool))
-    assert m.tolist() == [[[1.0, 0.0]]]
+    assert m['mask'].tolist() == [[[1.0, 0.0]]]
+    assert m['mask_st'].tolist() == [[[1.0, 0.0]]]
+
+
+def test_eq4_fill_cycles_the_survivors_hand_case():
+    """Eq. (4) with P = 6 and two surviving positives A (c=1), B (c=3):
+    A, B, A, B, A, B -> s_final = (3*1*sA + 3*3*sB) / 12 = (sA + 3 sB) / 4,
+    the fusion of the survivors themselves (the former fill gave
+    A, B, A, A, A, A -> (5 sA + 3 sB) / 8)."""
+    texts, confs = fill_positives(['A', 'B'], [1.0, 3.0], 6)
+    assert texts == ['A', 'B', 'A', 'B', 'A', 'B']
+    assert confs == [1.0, 3.0, 1.0, 3.0, 1.0, 3.0]
+    maps = {'A': torch.tensor([4., 0.]), 'B': torch.tensor([0., 8.])}
+    s = torch.stack([maps[t] for t in texts])[None]  # (1, P=6, N=2)
+    fused = fuse_positive_predictions(s, torch.tensor([confs]))
+    assert fused.tolist() == [[1.0, 6.0]]  # (4/4, 3*8/4)
+    assert fill_positives(['A', 'B', 'C'], [1, 1, 1], 2)[0] == ['A', 'B']
+
+
+def test_eq6_on_the_pseudo_masks_with_straight_through_gradient():
+    """Eq. (6) ranks the binary pseudo-masks M (value) and passes the
+    gradient of the soft fused map (straight-through)."""
+    # P=1, T=3 frames, N=4 tokens; logits +-4 -> M by theta 0.4
+    s = torch.tensor([[[4., 4., -4., -4.]], [[4., -4., -4., -4.]],
+                      [[4., 4., -4., -4.]]])[None].requires_grad_()
+    out = WSRVOSPositivePredictionFusion()(s, torch.ones(1, 1),
+                                           torch.ones(1, 1, dtype=torch.bool))
+    M = out['mask_st']  # (1, 3, 4)
+    assert M.tolist() == [[[1., 1., 0., 0.], [1., 0., 0., 0.],
+                           [1., 1., 0., 0.]]]
+    # IoU(m1, m3) = 1 > IoU(m1, m2) = 0.5: ReLU(1 - 0.5 - 0.1) = 0.4
+    loss = temporal_segment_ranking_loss(M, 0.1)
+    assert loss.item() == pytest.approx(0.4, abs=1e-6)
+    loss.sum().backward()
+    assert s.grad is not None and s.grad.abs().sum() > 0
+    p = straight_through_mask(torch.tensor([1., 0.]),
+                              torch.tensor([.7, .2], requires_grad=True))
+    assert p.tolist() == [1., 0.]
 
 
 def test_ppf_single_uses_one_positive():
@@ -90,7 +129,7 @@ def test_ppf_single_uses_one_positive():
     seen = set()
     for seed in range(20):
         torch.manual_seed(seed)
-        m = fusion(s, torch.ones(1, 2), torch.ones(1, 2, dtype=torch.bool))
+        m = fusion(s, torch.ones(1, 2), torch.ones(1, 2, dtype=torch.bool))['mask']
         seen.add(tuple(m.flatten().tolist()))
     # a single positive map (all on or all off), never their average (0)
     assert seen == {(1.0, 1.0), (0.0, 0.0)}

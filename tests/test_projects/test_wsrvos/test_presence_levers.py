@@ -8,7 +8,9 @@ import torch.nn.functional as F
 
 from _wsrvos_helpers import make_sample, tiny_model_cfg
 from projects.WSRVOS.wsrvos.transforms import LoadWSRVOSObjectAttributes
-from projects.WSRVOS.wsrvos.wsrvos import expression_may_refer_to
+from projects.WSRVOS.wsrvos.presence import (expression_may_refer_to,
+                                             mismatched_pairs)
+from projects.WSRVOS.wsrvos.slots import expression_slots
 from rvos_plugin.registry import MODELS
 
 RED_SQ = dict(colour='red', shape='square', size='big', motion='left')
@@ -54,7 +56,7 @@ def _samples_with_objects():
 
 def test_mismatched_pairs_from_object_attributes():
     model = MODELS.build(tiny_model_cfg(presence_contrast=dict()))
-    pairs = model._mismatched_pairs(_samples_with_objects())
+    pairs = mismatched_pairs(_samples_with_objects())
     # "red circle" is absent from v1 (a blue square) but present in v2;
     # "blue square" is absent from v0 (blue is a circle there) and from v2
     assert sorted(pairs) == [(0, 1), (1, 0), (1, 2), (2, 1)]
@@ -89,10 +91,11 @@ def test_condition_on_original_matches_test_time_map():
     samples = _samples_with_objects()
     inputs = torch.randn(3, 2, 3, 64, 64)
     with torch.no_grad():
-        slots = model.build_expression_slots(samples)
-        feats = model._features_conditioned_on_original(inputs, slots,
+        slots = expression_slots(samples, model.num_positives,
+                                 model.num_negatives)
+        feats = model._training_features(inputs, slots,
                                                          samples)
-        test_raw = model._own_expression_features(inputs,
+        test_raw = model._query_features(inputs,
                                                   samples)['raw_sim'][..., 0]
     E = model.num_positives + model.num_negatives
     assert feats['sim'].shape[-1] == E and feats['text'].shape[1] == E
@@ -151,7 +154,7 @@ def test_reuse_absent_scores_other_video_tokens_with_own_texts():
     samples = _samples_with_objects()
     inputs = torch.randn(3, 2, 3, 64, 64)
     captured = {}
-    import projects.WSRVOS.wsrvos.wsrvos as wsrvos_module
+    import projects.WSRVOS.wsrvos.presence as wsrvos_module
     orig = wsrvos_module.presence_contrast_loss
 
     def spy(present, absent):
@@ -169,10 +172,11 @@ def test_reuse_absent_scores_other_video_tokens_with_own_texts():
     assert captured['present'].shape == (3 * 2 * P1, )
     # pair (1, 0) (second in _mismatched_pairs order) by hand: video 0's
     # tokens against sample 1's original + positive texts, top-3 mean
-    assert model._mismatched_pairs(samples)[1] == (1, 0)
+    assert mismatched_pairs(samples)[1] == (1, 0)
     with torch.no_grad():
-        slots = model.build_expression_slots(samples)
-        feats = model._features_conditioned_on_original(inputs, slots,
+        slots = expression_slots(samples, model.num_positives,
+                                 model.num_negatives)
+        feats = model._training_features(inputs, slots,
                                                          samples)
         texts_1 = torch.cat([feats['orig_text'][1:2],
                              feats['text'][1][slots['pos_index'][1]]])
@@ -200,7 +204,7 @@ def test_pseudo_mask_from_presence_binarises_with_presence_scalars():
     sim = torch.zeros_like(raw)  # sigmoid(0) = 0.5 > 0.4: all foreground
     conf = torch.tensor([[1., 1.]])
     pseudo = model.fusion(sim, conf, torch.ones(1, 2, dtype=torch.bool),
-                          model.presence_head.token_logits, raw)
+                          model.presence_head.token_logits, raw)['mask']
     # fused raw = (0.175, 0.1) -> 10 * s - 1 = (0.75, 0.0) -> (1, 0)
     assert pseudo.flatten().tolist() == [1.0, 0.0]
 

@@ -5,6 +5,8 @@ from mmdet.structures import DetDataSample
 
 from _wsrvos_helpers import make_sample, tiny_model_cfg
 from rvos_plugin.registry import MODELS
+from projects.WSRVOS.wsrvos.presence import mismatched_pairs
+from projects.WSRVOS.wsrvos.slots import expression_slots
 
 
 def _batch(B=2, T=3, H=64, W=64, **kw):
@@ -39,9 +41,68 @@ def test_gradients_reach_only_trainable_parts():
     assert model.text_proj.weight.grad is not None
     assert model.interaction.video_attn.in_proj_weight.grad is not None
     assert not any('w_cls' in n for n, _ in model.named_parameters())
-    # top-k selection is discrete: its ranking projections get no gradient
+
+
+@pytest.mark.parametrize('overrides', [
+    dict(), dict(selection_points=[(1, 1)]),
+    dict(selection=dict(k_v=3, k_z=2, l2v=False)),
+    dict(selection=dict(k_v=3, k_z=2, v2l=False)),
+    dict(condition_on='original')])
+def test_every_trainable_parameter_gets_a_gradient(overrides):
+    """Nothing unused (find_unused_parameters=False): after one step every
+    trainable parameter has a gradient, the selection's shared-space
+    projections included (straight-through gate), and a finite one."""
+    model = MODELS.build(tiny_model_cfg(**overrides))
+    inputs, samples = _batch()
+    losses = model(inputs, samples, mode='loss')
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    missing = [n for n, p in model.named_parameters()
+               if p.requires_grad and p.grad is None]
+    assert missing == []
+    for n, p in model.named_parameters():
+        if p.requires_grad:
+            assert torch.isfinite(p.grad).all(), n
     for sel in model.selectors:
-        assert sel.text_to_visual.weight.grad is None
+        assert sel.text_to_shared.weight.grad.abs().sum() > 0
+        assert sel.visual_to_shared.weight.grad.abs().sum() > 0
+
+
+def test_released_linear_scorers_are_buffers_not_parameters():
+    """selection_scorer='released_linear': the released code's random
+    scorers, saved in the state dict, never optimised, never unused."""
+    model = MODELS.build(tiny_model_cfg(
+        selection=dict(k_v=3, k_z=2, scorer='released_linear')))
+    names = [n for n, _ in model.named_parameters()]
+    assert not any('selectors' in n for n in names)
+    assert 'selectors.0.released_t2v_weight' in model.state_dict()
+    inputs, samples = _batch()
+    losses = model(inputs, samples, mode='loss')
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    assert [n for n, p in model.named_parameters()
+            if p.requires_grad and p.grad is None] == []
+
+
+def test_slot_features_do_not_depend_on_the_labels():
+    """Permuting the positive/negative labels over the same slot texts
+    leaves every per-slot feature unchanged (paper: all slots condition the
+    video); the released code's 'positives' conditioning does not."""
+    texts = [['the red circle moving left', 'a blue square', 'a dog',
+              'the red circle that is big', 'a green star']]
+    labels_a = torch.tensor([[True, False, False, True, False]])
+    labels_b = torch.tensor([[False, True, True, False, False]])
+    inputs = torch.randn(1, 2, 3, 64, 64)
+    for cond, same in (('all_slots', True), ('positives', False)):
+        torch.manual_seed(0)
+        model = MODELS.build(tiny_model_cfg(condition_on=cond)).eval()
+        slots = dict(texts=texts, valid=torch.ones(1, 5, dtype=torch.bool))
+        with torch.no_grad():
+            fa = model._training_features(
+                inputs, dict(slots, positive=labels_a), None)
+            fb = model._training_features(
+                inputs, dict(slots, positive=labels_b), None)
+        equal = all(torch.equal(fa[k], fb[k])
+                    for k in ('visual', 'text', 'text_cls', 'raw_sim'))
+        assert equal == same, cond
 
 
 def test_predict_writes_ori_shape_bool_masks():
@@ -100,7 +161,10 @@ def test_missing_expression_keys_and_empty_text_raise():
     bad = make_sample()
     bad.set_metainfo(dict(expression='  '))
     with pytest.raises(ValueError, match='Empty'):
-        model(inputs, [bad], mode='loss')
+        model(inputs, [bad], mode='predict')
+    few = make_sample(positives=('only one',))
+    with pytest.raises(ValueError, match='WSRVOSSampleExpressions'):
+        model(inputs, [few], mode='loss')
     from mmdet.structures import TrackDataSample
     bare = TrackDataSample(metainfo=dict(video_id='v9', exp_id='1',
                                          expression='a cat'))
@@ -122,12 +186,15 @@ def test_missing_expression_keys_and_empty_text_raise():
     dict(selection=dict(k_v=3, k_z=2, l2v=False)),
     dict(interaction=None),
     dict(interaction=dict(num_heads=2, text_queries_video=False)),
-    dict(positive_source='original'),
-    dict(negative_source='other_samples'),
+    dict(selection=dict(k_v=3, k_z=2, scorer='released_linear')),
+    dict(condition_on='positives'),
+    dict(condition_on='original'),
+    dict(temporal_loss_on='soft_predictions'),
+    dict(inference_window=2),
     dict(warmup_iters=5),
     dict(similarity='cosine'),
     # all levers at once (the improved recipe)
-    dict(similarity='cosine', shuffle_slots=True,
+    dict(similarity='cosine', condition_on='original',
          calibration=dict(standardize=True, learnable_scale_bias=True),
          mil_head=dict(slot_agnostic_smt=True, released_code_bce_on_y=True),
          presence_contrast=dict(loss_weight=1.0, init_scale=10.0),
@@ -155,31 +222,29 @@ def test_presence_contrast_uses_mismatched_videos_only():
     samples = [make_sample(video_id=f'v{b}', expression=e, positives=(e + ' x',))
                for b, e in enumerate(['the red circle', 'a blue square',
                                       'the green star'])]
-    pairs = model._mismatched_pairs(samples)
+    pairs = mismatched_pairs(samples)
     assert (0, 1) in pairs and len(pairs) == 6
     same = make_sample(video_id='v1', expression='the red circle')
-    pairs = model._mismatched_pairs([samples[0], same])
+    pairs = mismatched_pairs([samples[0], same])
     assert pairs == []  # same video id: never an "absent" example
     # text says v5 also shows the red circle -> not a mismatch
     other = make_sample(video_id='v5', expression='the red circle on the left')
-    assert model._mismatched_pairs([samples[0], other]) == [(1, 0)]
+    assert mismatched_pairs([samples[0], other]) == [(1, 0)]
 
 
-def test_shuffle_slots_keeps_labels_with_texts():
-    import random
-    random.seed(3)
-    model = MODELS.build(tiny_model_cfg(shuffle_slots=True))
+def test_slot_order_keeps_labels_with_texts():
     _, samples = _batch(B=1)
-    slots = model.build_expression_slots(samples)
-    texts, labels = slots['texts'][0], slots['labels'][0].tolist()
-    pos = {t for t, l in zip(texts, labels) if l == 1}
-    assert pos == {'the red circle moving left', 'the red circle that is big'}
-    for k, idx in enumerate(slots['pos_index'][0].tolist()):
-        assert labels[idx] == 1
+    samples[0].set_metainfo(dict(slot_order=[4, 0, 3, 1, 2]))
+    slots = expression_slots(samples, 2, 3)
+    assert slots['texts'][0] == [
+        'the dog', 'the red circle moving left', 'a green star',
+        'the red circle that is big', 'the blue square']
+    assert slots['labels'][0].tolist() == [0., 1., 0., 1., 0.]
+    assert slots['pos_index'][0].tolist() == [1, 3]
 
 
 def test_bad_selection_point_raises():
-    with pytest.raises(ValueError, match='visual block 9'):
+    with pytest.raises(ValueError, match='outside the encoders'):
         MODELS.build(tiny_model_cfg(selection_points=[(9, 1)]))
 
 
@@ -198,7 +263,7 @@ def test_with_plugin_encoders_swin_and_hf_text():
                         intermediate_size=32)),
         selection_points=[(3, 1), (6, 2), (8, 3)])
     model = MODELS.build(cfg)
-    assert model.selectors[0].text_to_visual.out_features == 16  # block 3
+    assert model.selectors[0].visual_to_shared.in_features == 16  # block 3
     inputs, samples = _batch(B=2, T=2)
     losses = model(inputs, samples, mode='loss')
     sum(v for k, v in losses.items() if 'loss' in k).backward()
@@ -216,7 +281,8 @@ def test_text_cache_gives_the_uncached_features():
     cached = MODELS.build(tiny_model_cfg(selection_points=[],
                                          text_cache_size=5))
     cached.load_state_dict(plain.state_dict())
-    assert cached._text_cache_usable() and not plain._text_cache_usable()
+    assert cached.encoders._cache_usable()
+    assert not plain.encoders._cache_usable()
     inputs = torch.randn(2, 2, 3, 64, 64)
     texts = [['the red circle', 'a big blue square on the left'],
              ['the red circle', 'x']]
@@ -226,14 +292,14 @@ def test_text_cache_gives_the_uncached_features():
         b = cached.forward_features(inputs, texts, cond)
         for k in ('raw_sim', 'text', 'text_cls', 'visual'):
             torch.testing.assert_close(a[k], b[k], atol=1e-5, rtol=1e-4)
-    assert len(cached._text_cache) == 3  # distinct texts
+    assert len(cached.encoders.text_cache._states) == 3  # distinct texts
     cached.forward_features(inputs, [['p', 'q'], ['r', 's']], cond)
-    assert len(cached._text_cache) == 5  # LRU bound
+    assert len(cached.encoders.text_cache._states) == 5  # LRU bound
     # the two least recently used texts were evicted
-    assert list(cached._text_cache) == ['x', 'p', 'q', 'r', 's']
+    assert list(cached.encoders.text_cache._states) == ['x', 'p', 'q', 'r', 's']
     # a selection point changes the text features: no cache
     with_sel = MODELS.build(tiny_model_cfg(text_cache_size=5))
-    assert not with_sel._text_cache_usable()
+    assert not with_sel.encoders._cache_usable()
 
 
 def test_mask_refinement_refines_the_upsampled_inference_map():
