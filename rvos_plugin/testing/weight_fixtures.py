@@ -12,6 +12,9 @@ users to download (converter tests, docs walkthrough, equivalence scripts).
   set against the authors' module.
 * :func:`make_internvl_original_folder` -- the two above written as a folder
   (``config.json``, ``model.safetensors``, tokenizer files).
+* :func:`make_tiny_roberta_folder`, :func:`make_video_swin_pth` -- the WSRVOS
+  encoders' downloads (RoBERTa folder, official Video Swin ``.pth``);
+  :func:`wsrvos_official_state_dict` -- the authors' ``WSRVOSModel`` keys.
 """
 import json
 import os
@@ -186,3 +189,119 @@ def make_internvl_original_folder(folder: str,
               osp.join(folder, 'model.safetensors'),
               metadata={'format': 'pt'})
     return folder
+
+
+def make_tiny_roberta_folder(folder: str, hidden: int = 32,
+                             layers: int = 12, seed: int = 0) -> str:
+    """A RoBERTa folder in the ``FacebookAI/roberta-base`` layout
+    (``config.json``, safetensors, byte-level BPE ``vocab.json`` +
+    ``merges.txt``, ``RobertaTokenizer``) at reduced width, real depth."""
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import (RobertaConfig, RobertaModel,
+                              RobertaTokenizerFast)
+    os.makedirs(folder, exist_ok=True)
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(
+        _CORPUS * 4, vocab_size=300, show_progress=False,
+        special_tokens=['<s>', '<pad>', '</s>', '<unk>', '<mask>'])
+    bpe.save_model(folder)
+    tokenizer = RobertaTokenizerFast(
+        vocab_file=osp.join(folder, 'vocab.json'),
+        merges_file=osp.join(folder, 'merges.txt'), model_max_length=512)
+    tokenizer.save_pretrained(folder)
+    torch.manual_seed(seed)
+    config = RobertaConfig(
+        vocab_size=len(tokenizer), hidden_size=hidden,
+        num_hidden_layers=layers, num_attention_heads=2,
+        intermediate_size=2 * hidden, max_position_embeddings=130,
+        pad_token_id=1, bos_token_id=0, eos_token_id=2)
+    RobertaModel(config).save_pretrained(folder)
+    return folder
+
+
+#: Video Swin at reduced width (real depths of Swin-T), for stand-ins.
+TINY_SWIN_T = dict(embed_dims=16, depths=(2, 2, 6, 2), num_heads=(1, 2, 4, 8))
+
+
+def make_video_swin_pth(path: str, arch: Optional[dict] = None,
+                        seed: int = 0) -> str:
+    """A Video Swin ``.pth`` in the official layout (``state_dict`` with
+    ``backbone.*`` keys, the 2-frame patch embedding of ``patch244``,
+    ``relative_position_index`` buffers and a ``cls_head``)."""
+    from rvos_plugin.models.backbones.video_swin import RVOSVideoSwin
+    torch.manual_seed(seed)
+    swin = RVOSVideoSwin(arch=dict(arch or TINY_SWIN_T), pretrained=None,
+                         frozen=False)
+    state = {'backbone.' + k: v for k, v in swin.state_dict().items()}
+    w = state['backbone.patch_embed.proj.weight']
+    state['backbone.patch_embed.proj.weight'] = torch.cat([w, w], 2) / 2
+    c = swin.num_features
+    state['cls_head.fc_cls.weight'] = torch.zeros(400, c)
+    state['cls_head.fc_cls.bias'] = torch.zeros(400)
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    torch.save({'meta': {}, 'state_dict': state}, path)
+    return path
+
+
+def wsrvos_official_state_dict(roberta_folder: str,
+                               swin_arch: Optional[dict] = None,
+                               hidden_dim: int = 64, num_positive: int = 2,
+                               num_negative: int = 3, seed: int = 0
+                               ) -> Dict[str, torch.Tensor]:
+    """Random tensors under the key names of the authors' ``WSRVOSModel``
+    (viscom-tongji/WSRVOS ``wsrvos/model.py``): ``visual_encoder.*`` (their
+    ``SwinTransformer3D``, same names as the official Video Swin incl.
+    ``relative_position_index``), ``text_encoder.*`` (``RobertaModel`` with
+    its pooler), ``selection_{text_to_visual,visual_to_text}.{0..3}``,
+    ``video_proj``, ``text_proj``, ``{video,text}_interaction.{attn,norm1,
+    ffn.0,ffn.3,norm2}`` and ``segmentation_flow``.
+    ``benchmarks/equivalence/wsrvos_equivalence.py`` checks this key set
+    against their module."""
+    from transformers import RobertaConfig, RobertaModel
+
+    from rvos_plugin.models.backbones.video_swin import (
+        RVOSVideoSwin, _relative_position_index)
+    g = torch.Generator().manual_seed(seed)
+    arch = dict(swin_arch or TINY_SWIN_T)
+    swin = RVOSVideoSwin(arch=arch, pretrained=None, frozen=False)
+    sd = {}
+    for k, v in swin.state_dict().items():
+        sd['visual_encoder.' + k] = torch.randn(v.shape, generator=g) * 0.1
+        if k.endswith('relative_position_bias_table'):
+            sd['visual_encoder.' + k.replace(
+                'relative_position_bias_table', 'relative_position_index')] = \
+                _relative_position_index(swin.window_size).clone()
+    roberta = RobertaModel(RobertaConfig.from_pretrained(roberta_folder))
+    for k, v in roberta.state_dict().items():
+        sd['text_encoder.' + k] = torch.randn(v.shape, generator=g) * 0.1
+    c = arch['embed_dims']
+    stage_dims = [2 * c, 4 * c, 4 * c, 8 * c]
+    t = roberta.config.hidden_size
+    for i, dim in enumerate(stage_dims):
+        sd[f'selection_text_to_visual.{i}.weight'] = torch.randn(dim, t)
+        sd[f'selection_text_to_visual.{i}.bias'] = torch.randn(dim)
+        sd[f'selection_visual_to_text.{i}.weight'] = torch.randn(t, dim)
+        sd[f'selection_visual_to_text.{i}.bias'] = torch.randn(t)
+    h = hidden_dim
+    sd.update({'video_proj.weight': torch.randn(h, 8 * c),
+               'video_proj.bias': torch.randn(h),
+               'text_proj.weight': torch.randn(h, t),
+               'text_proj.bias': torch.randn(h)})
+    for name in ('video_interaction', 'text_interaction'):
+        sd.update({
+            f'{name}.attn.in_proj_weight': torch.randn(3 * h, h),
+            f'{name}.attn.in_proj_bias': torch.randn(3 * h),
+            f'{name}.attn.out_proj.weight': torch.randn(h, h),
+            f'{name}.attn.out_proj.bias': torch.randn(h),
+            f'{name}.norm1.weight': torch.ones(h),
+            f'{name}.norm1.bias': torch.zeros(h),
+            f'{name}.ffn.0.weight': torch.randn(4 * h, h),
+            f'{name}.ffn.0.bias': torch.randn(4 * h),
+            f'{name}.ffn.3.weight': torch.randn(h, 4 * h),
+            f'{name}.ffn.3.bias': torch.randn(h),
+            f'{name}.norm2.weight': torch.ones(h),
+            f'{name}.norm2.bias': torch.zeros(h)})
+    e = num_positive + num_negative
+    sd['segmentation_flow.weight'] = torch.randn(e, h)
+    sd['segmentation_flow.bias'] = torch.randn(e)
+    return sd
