@@ -11,7 +11,7 @@ def load_model(config: str, checkpoint: str):
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
 
-    import projects.ReVIOsA.reviosa  # noqa: F401
+    import projects.ReVIOsA.reviosa.cpu_recipe  # noqa: F401
     import rvos_plugin  # noqa: F401
     from rvos_plugin.registry import MODELS
     init_default_scope('mmdet')

@@ -50,7 +50,7 @@ def main():
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
 
-    import projects.ReVIOsA.reviosa  # noqa: F401
+    import projects.ReVIOsA.reviosa.cpu_recipe  # noqa: F401
     import rvos_plugin  # noqa: F401
     from rvos_plugin.registry import DATASETS, MODELS
     init_default_scope('mmdet')

@@ -27,7 +27,7 @@ sys.path.insert(0, osp.join(REPO, 'benchmarks'))
 
 def decode_items(model, dataset) -> list:
     """Raw actor / target logits and GT masks of the actor-target items."""
-    import projects.ReVIOsA.reviosa.reviosa as reviosa_module
+    import projects.ReVIOsA.reviosa.cpu_recipe.model as reviosa_module
     from mmengine.dataset import pseudo_collate
     from rvos_plugin.structures.rvos_sample import stack_frame_masks
     seen = {}
@@ -83,7 +83,8 @@ def main():
     args = parser.parse_args()
     from reviosa_checkpoint import load_model
 
-    from projects.ReVIOsA.reviosa.reviosa import select_actor_target_pair
+    from projects.ReVIOsA.reviosa.cpu_recipe.pair_selection import \
+        select_actor_target_pair
     from rvos_plugin.registry import DATASETS
     cfg, model = load_model(args.config, args.checkpoint)
     data_cfg = cfg.val_dataloader.dataset

@@ -39,7 +39,7 @@ def main():
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
 
-    import projects.ReVIOsA.reviosa  # noqa: F401
+    import projects.ReVIOsA.reviosa.cpu_recipe  # noqa: F401
     import rvos_plugin  # noqa: F401
     from rvos_plugin.registry import DATASETS, MODELS
     from rvos_plugin.structures.rvos_sample import (has_frame_masks,

@@ -10,14 +10,17 @@
 # the switches that make the seg token select the object -- a
 # prompt-conditioned mask head added to SAM2's logits, frozen pretrained
 # MiniLM word states beside the seg token, BCE/Dice 1/1 and a higher LR on the
-# mask path. Every switch defaults off.
+# mask path. Every switch defaults off. The switches are the CPU recipe's
+# (ReVIOsACPURecipe, projects/ReVIOsA/reviosa/cpu_recipe/), not the paper
+# model's: the real configs build ReVIOsA, which has none of them.
 _base_ = [
     '../_base_/datasets/synthetic_rvos.py',
     '../_base_/default_runtime.py',
 ]
 default_scope = 'mmdet'
 custom_imports = dict(
-    imports=['rvos_plugin', 'projects.ReVIOsA.reviosa'],
+    imports=['rvos_plugin', 'projects.ReVIOsA.reviosa',
+             'projects.ReVIOsA.reviosa.cpu_recipe'],
     allow_failed_imports=False)
 
 image_size = 96          # synthetic frames
@@ -28,7 +31,7 @@ sam2_image_size = 96
 sam2_hidden = 64
 
 model = dict(
-    type='ReVIOsA',
+    type='ReVIOsACPURecipe',
     data_preprocessor=dict(
         type='RVOSDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
@@ -151,7 +154,9 @@ model = dict(
     chat_template='qwen_chat',
     lora=dict(r=8, alpha=16, dropout=0.05,
               target_modules=['q_proj', 'k_proj', 'v_proj', 'o_proj']),
-    train_token_embeddings=True,
+    # the whole random MLLM trains (vision encoder, projector, LoRA, all
+    # embedding / lm_head rows): nothing pretrained to keep frozen
+    train_token_embeddings='all',
     freeze_mllm=False,
     num_mllm_frames=4,
     frame_policy='uniform',

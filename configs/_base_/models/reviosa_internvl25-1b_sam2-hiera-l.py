@@ -34,9 +34,12 @@ model = dict(
     lora=dict(r=128, alpha=256, dropout=0.05,
               target_modules=['q_proj', 'k_proj', 'v_proj', 'o_proj',
                               'gate_proj', 'up_proj', 'down_proj']),
-    # released code (Sa2VA) also trains the LLM embeddings / lm_head so the
-    # new tokens are learnable; False = LoRA only (paper's wording)
-    train_token_embeddings=True,
+    # Sec. 4.1 trains LoRA + the SAM2 decoder; the released code (Sa2VA)
+    # also trains the whole embedding / lm_head so the new seg tokens are
+    # learnable. Default: only the seg tokens' rows ('new_tokens'); 'all' =
+    # released code, 'none' = the paper's wording (docs/decisions/reviosa.md,
+    # "Trainable token rows")
+    train_token_embeddings='new_tokens',
     num_mllm_frames=5,              # released: MLLM sees the first 5 frames
     frame_policy='first',           # 'uniform': users report it works better
     video_inference='propagate',    # SAM2 memory over all frames (released)

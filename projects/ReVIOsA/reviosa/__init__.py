@@ -1,16 +1,16 @@
-"""ReVIOsA (InterRVOS): MLLM + SAM2 actor-target segmentation."""
-from .reviosa import (ReVIOsA, exclusive_logits,  # noqa: F401
-                      keep_nearest_component,
-                      proximity_maps, select_mllm_frames,
-                      temporal_max)
+"""ReVIOsA (InterRVOS): MLLM + SAM2 actor-target segmentation.
+
+The paper's model; the CPU recipe is the separate ``cpu_recipe`` subpackage
+(imported by the CPU configs only)."""
+from .reviosa import ReVIOsA  # noqa: F401
 from .sam2_adapter import ReVIOsASAM2, tiny_sam2_config  # noqa: F401
 from .seg_token_head import (ReVIOsASegTokenProjector,  # noqa: F401
                              find_token_positions, first_token_hidden)
+from .sequences import select_mllm_frames  # noqa: F401
+from .token_rows import NewTokenRows  # noqa: F401
 
 __all__ = [
-    'ReVIOsA', 'exclusive_logits', 'proximity_maps', 'select_mllm_frames',
-    'temporal_max', 'keep_nearest_component',
-    'ReVIOsASAM2',
-    'tiny_sam2_config',
-    'ReVIOsASegTokenProjector', 'find_token_positions', 'first_token_hidden'
+    'ReVIOsA', 'select_mllm_frames', 'ReVIOsASAM2', 'tiny_sam2_config',
+    'ReVIOsASegTokenProjector', 'find_token_positions', 'first_token_hidden',
+    'NewTokenRows'
 ]

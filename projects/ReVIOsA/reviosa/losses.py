@@ -1,5 +1,5 @@
 """Mask and attention-map losses of ReVIOsA (Sec. 4.2 + released code)."""
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -120,31 +120,36 @@ def attention_map_loss(attn: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy(prob.clamp(1e-6, 1 - 1e-6), target)
 
 
-def actor_target_overlap_loss(actor_logits: torch.Tensor,
-                              target_logits: torch.Tensor,
-                              eps: float = 1.0) -> torch.Tensor:
-    """Soft Dice overlap between the actor and the target mask of a clip.
-
-    Not in the paper (CPU-scale option, ``loss_overlap_weight``): the actor
-    of an interaction is never its target, so the two predicted masks should
-    not overlap; the term is 0 for disjoint masks and -> 1 for identical
-    ones:
-
-    ``overlap = (2 * sum(p_a * p_t) + 0) / (sum(p_a) + sum(p_t) + eps)``,
-    ``p = sigmoid(logits)``, sums over all frames and pixels of the clip.
+def seg_token_attention_loss(attentions: Sequence[torch.Tensor],
+                             ids: torch.Tensor, mask: torch.Tensor,
+                             rows: Sequence[int],
+                             gts: Sequence[torch.Tensor], token_id: int,
+                             image_token_id: int, tokens_per_frame: int,
+                             layers: Sequence[int] = (-1, ),
+                             heads: Optional[Sequence[int]] = None
+                             ) -> torch.Tensor:
+    """:func:`attention_map_loss` of a seg token, averaged over sequences.
 
     Args:
-        actor_logits (Tensor): (T, H, W) actor mask logits of one clip.
-        target_logits (Tensor): (T, H, W) target mask logits, same clip.
-        eps (float): smoothing of the denominator.
+        attentions (Sequence[Tensor]): per LLM layer, (S, heads, L, L).
+        ids (Tensor): (S, L) token ids; ``mask`` (S, L), 0 on padding.
+        rows (Sequence[int]): the sequences carrying the token.
+        gts (Sequence[Tensor]): (F, H, W) GT masks of each row's frames.
+        token_id (int): the seg token; ``image_token_id`` the
+            ``<IMG_CONTEXT>`` token, ``tokens_per_frame`` of them per frame.
+        layers, heads: the attention maps averaged (all heads when None).
 
     Returns:
-        Tensor: scalar overlap in [0, 1).
+        Tensor: scalar loss.
     """
-    if actor_logits.shape != target_logits.shape:
-        raise ValueError(f'actor_target_overlap_loss: actor '
-                         f'{tuple(actor_logits.shape)} vs target '
-                         f'{tuple(target_logits.shape)}.')
-    pa = actor_logits.float().sigmoid().flatten()
-    pt = target_logits.float().sigmoid().flatten()
-    return 2 * (pa * pt).sum() / (pa.sum() + pt.sum() + eps)
+    att = torch.stack([attentions[i] for i in layers]).float()
+    att = att[:, :, heads] if heads is not None else att
+    att = att.mean(dim=(0, 2))  # (S, L, L)
+    terms = []
+    for s, gt in zip(rows, gts):
+        valid = mask[s].bool()
+        pos = ((ids[s] == token_id) & valid).nonzero()
+        img = ((ids[s] == image_token_id) & valid).nonzero()[:, 0]
+        row = att[s, pos[0, 0], img].reshape(-1, tokens_per_frame)
+        terms.append(attention_map_loss(row, gt.to(row.device)))
+    return torch.stack(terms).mean()

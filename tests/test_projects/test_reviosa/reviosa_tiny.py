@@ -29,9 +29,16 @@ TINY_LORA = dict(r=2, alpha=4, dropout=0.0,
 
 def tiny_model_cfg(**overrides) -> dict:
     cfg = dict(
-        type='ReVIOsA',
+        type='ReVIOsA',  # the paper's model
         data_preprocessor=dict(type='RVOSDataPreprocessor'),
         mllm=dict(TINY_MLLM), sam2=dict(TINY_SAM2), lora=dict(TINY_LORA),
         num_mllm_frames=2, max_new_tokens=4, frame_chunk=4)
     cfg.update(overrides)
     return cfg
+
+
+def tiny_recipe_cfg(**overrides) -> dict:
+    """:func:`tiny_model_cfg` of the CPU recipe's model (registers it)."""
+    import projects.ReVIOsA.reviosa.cpu_recipe  # noqa: F401
+    return tiny_model_cfg(**dict(dict(type='ReVIOsACPURecipe'),
+                                 **overrides))

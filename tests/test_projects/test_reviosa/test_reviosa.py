@@ -5,7 +5,8 @@ import pytest
 import torch
 from reviosa_tiny import tiny_model_cfg
 
-from projects.ReVIOsA.reviosa import exclusive_logits, select_mllm_frames
+from projects.ReVIOsA.reviosa import select_mllm_frames
+from projects.ReVIOsA.reviosa.sequences import training_conversations
 from rvos_plugin.registry import MODELS
 from rvos_plugin.testing._utils import demo_rvos_batch
 
@@ -24,6 +25,13 @@ def _batch(model, training=True, num_frames=3, with_target=True, seed=0):
 def joint_model():
     torch.manual_seed(0)
     return MODELS.build(tiny_model_cfg())
+
+
+def _conversations(model, sample):
+    return training_conversations(
+        sample.metainfo, model.token_mode, model.actor_token,
+        model.target_token, model._rng, model.postfix_prob,
+        model.target_query, model.no_target_answer)
 
 
 def _losses(model, data):
@@ -83,8 +91,8 @@ def test_target_loss_zero_weight_for_non_unidirectional(joint_model):
 def test_training_answer_contains_both_tokens_only_when_unidirectional(
         joint_model):
     s0, s1 = _batch(joint_model)['data_samples']
-    a0 = joint_model._training_sequences(s0)[0]['answer']
-    a1 = joint_model._training_sequences(s1)[0]['answer']
+    a0 = _conversations(joint_model, s0)[0]['answer']
+    a1 = _conversations(joint_model, s1)[0]['answer']
     assert a0 == 'Sure, [SEG_ACT].'
     assert a1 == 'It is [SEG_ACT] and [SEG_TAR].'
 
@@ -112,90 +120,6 @@ def test_predict_video(joint_model, policy, video_inference):
     expected = [0, 1] if policy == 'first' else [0, 4]
     assert out[0].metainfo['mllm_frame_inds'] == expected
     model.frame_policy, model.video_inference = 'first', 'propagate'
-
-
-@pytest.mark.parametrize('video_inference', ['propagate', 'per_frame'])
-def test_mask_refinement_applies_to_every_frame(joint_model, video_inference):
-    """The refinement sees each frame with its own logits at the frames'
-    size, chunk by chunk, in both inference modes."""
-    model = joint_model.eval()
-    model.video_inference, old_chunk = video_inference, model.frame_chunk
-    seen = []
-
-    class Spy(torch.nn.Module):
-
-        def forward(self, images, probs):
-            seen.append((images.shape, probs.shape))
-            return torch.ones_like(probs)  # everything foreground
-
-    hidden = model.mllm.config.text_config.hidden_size
-    # both seg tokens "generated" (a random tiny LLM rarely emits them)
-    model._seg_embeddings = lambda question, pixels: dict(
-        answer='[SEG_ACT] [SEG_TAR]', act=torch.randn(1, hidden),
-        tar=torch.randn(1, hidden))
-    model.mask_refinement, model.frame_chunk = Spy(), 2
-    try:
-        data = model.data_preprocessor(demo_rvos_batch(1, 5, (20, 26)),
-                                       False)
-        with torch.no_grad():
-            out = model(**data, mode='predict')
-    finally:
-        del model._seg_embeddings
-        model.mask_refinement, model.frame_chunk = None, old_chunk
-        model.video_inference = 'propagate'
-    frames = out[0].video_data_samples
-    assert all(f.pred_mask.data.all() for f in frames)
-    assert all(f.pred_target_mask.data.all() for f in frames)
-    # actor + target, chunks of 2, 2, 1 frames, each (n, 3, H, W) / (n, 1, ..)
-    H, W = data['inputs'].shape[-2:]
-    assert [s for s in seen] == [
-        ((n, 3, H, W), (n, 1, H, W)) for n in (2, 2, 1)] * 2
-    built = MODELS.build(tiny_model_cfg(
-        mask_refinement=dict(type='PixelAdaptiveRefinement')))
-    assert type(built.mask_refinement).__name__ == 'PixelAdaptiveRefinement'
-
-
-def test_exclusive_logits_hand_computed():
-    """threshold 0.5 -> logit 0. Pixel by pixel (actor, target):
-    (2, 1) both fg, actor larger -> target to background; (1, 3) both fg,
-    target larger -> actor to background; (2, 2) tie -> the actor keeps it;
-    (-1, 5) and (4, -2): only one is fg, nothing changes."""
-    act = torch.tensor([[[2., 1., 2., -1., 4.]]])
-    tar = torch.tensor([[[1., 3., 2., 5., -2.]]])
-    a, t = exclusive_logits(act, tar)
-    assert a.tolist() == [[[2., -1e4, 2., -1., 4.]]]
-    assert t.tolist() == [[[-1e4, 3., -1e4, 5., -2.]]]
-    # threshold 0.9 -> logit 2.197: only (4, -2) and (-1, 5) are fg in one
-    a, t = exclusive_logits(act, tar, threshold=0.9)
-    assert torch.equal(a, act) and torch.equal(t, tar)
-
-
-def test_exclusive_actor_target_decoding_gives_disjoint_masks(joint_model):
-    model = joint_model.eval()
-    hidden = model.mllm.config.text_config.hidden_size
-    emb = torch.randn(1, hidden)
-    # the same embedding for both tokens: without the switch, equal masks
-    model._seg_embeddings = lambda question, pixels: dict(
-        answer='[SEG_ACT] [SEG_TAR]', act=emb, tar=emb.clone())
-    model.mask_threshold = 0.3
-    try:
-        data = model.data_preprocessor(demo_rvos_batch(1, 3, (20, 26)),
-                                       False)
-        with torch.no_grad():
-            plain = model(**copy.deepcopy(data), mode='predict')
-            model.exclusive_actor_target = True
-            excl = model(**data, mode='predict')
-    finally:
-        del model._seg_embeddings
-        model.exclusive_actor_target, model.mask_threshold = False, 0.5
-    for f in plain[0].video_data_samples:
-        assert torch.equal(f.pred_mask.data, f.pred_target_mask.data)
-    assert any(f.pred_mask.data.any() for f in plain[0].video_data_samples)
-    for p, e in zip(plain[0].video_data_samples,
-                    excl[0].video_data_samples):
-        assert not (e.pred_mask.data & e.pred_target_mask.data).any()
-        # the tie goes to the actor: it keeps its mask, the target loses it
-        assert torch.equal(e.pred_mask.data, p.pred_mask.data)
 
 
 def test_no_seg_token_gives_empty_masks(joint_model):
@@ -236,7 +160,7 @@ def test_table6_modes_train_and_predict(mode):
     sum(losses.values()).backward()
     assert [n for n, p in model.named_parameters()
             if p.requires_grad and p.grad is None] == []
-    seqs = model._training_sequences(data['data_samples'][1])
+    seqs = _conversations(model, data['data_samples'][1])
     if mode == 'single':
         assert 'loss_tar_bce' not in losses
         assert [s['answer'] for s in seqs] == ['Sure, [SEG].']
@@ -244,8 +168,8 @@ def test_table6_modes_train_and_predict(mode):
         assert [s['answer'] for s in seqs] == ['Sure, [SEG_ACT].',
                                                'Sure, [SEG_TAR].']
         assert [s['target'] for s in seqs] == [False, True]
-        assert '[SEG_ACT]' not in model._training_sequences(
-            data['data_samples'][0])[1]['answer']
+        assert '[SEG_ACT]' not in _conversations(
+            model, data['data_samples'][0])[1]['answer']
     model.eval()
     data = model.data_preprocessor(demo_rvos_batch(1, 3, (16, 16)), False)
     with torch.no_grad():

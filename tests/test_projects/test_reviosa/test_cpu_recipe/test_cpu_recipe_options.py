@@ -2,6 +2,7 @@
 object: the prompt-conditioned mask head added to SAM2's logits
 (``model.sam2.prompt_mask_head``) and the actor-target overlap term
 (``model.loss_overlap_weight``). Real configs keep both off."""
+import copy
 import math
 import os.path as osp
 from types import SimpleNamespace
@@ -9,11 +10,14 @@ from types import SimpleNamespace
 import pytest
 import torch
 from mmengine.config import Config
-from reviosa_tiny import REPO, TINY_SAM2, tiny_model_cfg
+from reviosa_tiny import REPO, TINY_SAM2, tiny_recipe_cfg
 
-from projects.ReVIOsA.reviosa.losses import actor_target_overlap_loss
-from projects.ReVIOsA.reviosa.reviosa import proximity_maps, temporal_max
-from projects.ReVIOsA.reviosa.sam2_adapter import ReVIOsASAM2
+from projects.ReVIOsA.reviosa.cpu_recipe.losses import actor_target_overlap_loss
+from projects.ReVIOsA.reviosa.cpu_recipe.actor_context import (
+    proximity_maps, temporal_max)
+from projects.ReVIOsA.reviosa.cpu_recipe.sam2_adapter import ReVIOsACPUSAM2
+from projects.ReVIOsA.reviosa.cpu_recipe.pair_selection import \
+    exclusive_logits
 from rvos_plugin.registry import MODELS
 from rvos_plugin.testing._utils import demo_rvos_batch
 
@@ -27,7 +31,7 @@ HEAD_SAM2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
 @pytest.fixture(scope='module')
 def head_sam():
     torch.manual_seed(0)
-    return ReVIOsASAM2(**HEAD_SAM2)
+    return ReVIOsACPUSAM2(**HEAD_SAM2)
 
 
 def test_overlap_loss_hand_computed():
@@ -91,7 +95,7 @@ def test_prompt_head_needs_one_clip_and_lite0(head_sam):
     with pytest.raises(ValueError, match='one clip'):
         head_sam.segment_frames(feats, mixed)
     with pytest.raises(ValueError, match='efficientnet_lite0'):
-        ReVIOsASAM2(**dict(TINY_SAM2, prompt_mask_head=HEAD))
+        ReVIOsACPUSAM2(**dict(TINY_SAM2, prompt_mask_head=HEAD))
 
 
 def _batch(model, seed=0):
@@ -106,7 +110,7 @@ def _batch(model, seed=0):
 def test_model_with_head_and_overlap_term_trains_and_predicts():
     torch.manual_seed(0)
     sam2 = dict(HEAD_SAM2)
-    model = MODELS.build(tiny_model_cfg(
+    model = MODELS.build(tiny_recipe_cfg(
         sam2=sam2, loss_overlap_weight=0.5, video_inference='per_frame'))
     model.train()
     data = _batch(model)
@@ -126,7 +130,7 @@ def test_model_with_head_and_overlap_term_trains_and_predicts():
         demo_rvos_batch(1, 3, (24, 28)), False), mode='predict')[0]
     assert pred.video_data_samples[0].pred_mask.data.shape[-2:] == (24, 28)
     # overlap term off (default) -> no such key
-    model0 = MODELS.build(tiny_model_cfg())
+    model0 = MODELS.build(tiny_recipe_cfg())
     model0.train()
     model0._rng.seed(0)
     assert 'loss_overlap' not in model0(**_batch(model0), mode='loss')
@@ -135,7 +139,7 @@ def test_model_with_head_and_overlap_term_trains_and_predicts():
 def test_prompt_head_refuses_memory_propagation():
     sam2 = dict(HEAD_SAM2)
     with pytest.raises(ValueError, match='per_frame'):
-        MODELS.build(tiny_model_cfg(sam2=sam2, video_inference='propagate'))
+        MODELS.build(tiny_recipe_cfg(sam2=sam2, video_inference='propagate'))
 
 
 def test_cpu_config_turns_the_options_on_real_config_does_not():
@@ -223,7 +227,7 @@ TINY_TEXT = dict(type='RVOSHFTextEncoder', config=dict(
 
 def test_expression_encoder_prompt_layout_and_training():
     torch.manual_seed(0)
-    model = MODELS.build(tiny_model_cfg(expression_encoder=TINY_TEXT))
+    model = MODELS.build(tiny_recipe_cfg(expression_encoder=TINY_TEXT))
     assert not any(p.requires_grad
                    for p in model.text_encoder.parameters())  # frozen
     text = model.encode_expressions(['the red square', 'a small blue disc'])
@@ -253,7 +257,7 @@ def test_expression_encoder_prompt_layout_and_training():
 def test_head_text_concatenates_words_and_seg_role():
     torch.manual_seed(0)
     sam2 = dict(HEAD_SAM2)
-    model = MODELS.build(tiny_model_cfg(
+    model = MODELS.build(tiny_recipe_cfg(
         sam2=sam2, expression_encoder=TINY_TEXT,
         video_inference='per_frame'))
     c_t, c = model.text_encoder.hidden_size, model.sam2.hidden_dim
@@ -284,7 +288,7 @@ def test_head_text_concatenates_words_and_seg_role():
                                       ht2)
     assert (a - b).abs().max() > 1e-3
     # without a prompt head there is no head text
-    plain = MODELS.build(tiny_model_cfg(expression_encoder=TINY_TEXT))
+    plain = MODELS.build(tiny_recipe_cfg(expression_encoder=TINY_TEXT))
     assert plain.build_head_text(seg, text, 0) is None
 
 
@@ -330,19 +334,19 @@ def test_append_context_resizes_and_zero_fills():
     ctx = torch.zeros(2, 1, 16, 16)
     ctx[:, :, :8, :8] = 1.0  # top-left quadrant
     one = SimpleNamespace(prompt_head_context=1)
-    out = ReVIOsASAM2.append_context(one, maps, ctx)
+    out = ReVIOsACPUSAM2.append_context(one, maps, ctx)
     assert [o.shape[1] for o in out] == [4, 6]
     torch.testing.assert_close(out[0][:, :3], maps[0])
     # bilinear resize of a quadrant: 1 inside, 0 far outside
     assert out[1][0, -1, 0, 0] == 1.0 and out[1][0, -1, 3, 3] == 0.0
-    zeros = ReVIOsASAM2.append_context(one, maps, None)
+    zeros = ReVIOsACPUSAM2.append_context(one, maps, None)
     assert all(z[:, -1].abs().sum() == 0 for z in zeros)
     # K context channels: zeros of width K, and a wrong width is an error
     three = SimpleNamespace(prompt_head_context=3)
-    assert [o.shape[1] for o in ReVIOsASAM2.append_context(
+    assert [o.shape[1] for o in ReVIOsACPUSAM2.append_context(
         three, maps, None)] == [6, 8]
     with pytest.raises(ValueError, match='expects 3'):
-        ReVIOsASAM2.append_context(three, maps, ctx)
+        ReVIOsACPUSAM2.append_context(three, maps, ctx)
 
 
 def test_proximity_maps_hand_computed():
@@ -396,7 +400,7 @@ def test_temporal_max_hand_computed():
 @pytest.mark.parametrize('name, arg', [('temporal_max', 3),
                                        ('past_frames', 1)])
 def test_clip_functions_check_their_frame_indices(name, arg):
-    import projects.ReVIOsA.reviosa.reviosa as reviosa_module
+    import projects.ReVIOsA.reviosa.cpu_recipe.actor_context as reviosa_module
     fn = getattr(reviosa_module, name)
     mask = torch.zeros(4, 1, 2, 2)
     with pytest.raises(ValueError, match=f'{name}: frame indices must '
@@ -411,7 +415,7 @@ def test_clip_functions_check_their_frame_indices(name, arg):
 def test_target_context_window_adds_path_channels(monkeypatch):
     torch.manual_seed(0)
     sam2 = dict(HEAD_SAM2)
-    model = MODELS.build(tiny_model_cfg(
+    model = MODELS.build(tiny_recipe_cfg(
         sam2=sam2, target_context_for_actor=True, target_context_radii=(0.1,),
         target_context_window=5, video_inference='per_frame'))
     ctx, data = _train_and_predict_contexts(model, monkeypatch, 4)
@@ -424,29 +428,29 @@ def test_target_context_window_adds_path_channels(monkeypatch):
                                                            (0.1,)))
     for bad in (4, -1):
         with pytest.raises(ValueError, match='odd'):
-            MODELS.build(tiny_model_cfg(
+            MODELS.build(tiny_recipe_cfg(
                 sam2=sam2, target_context_for_actor=True,
                 target_context_window=bad, video_inference='per_frame'))
     with pytest.raises(ValueError, match='target_context_window'):
-        MODELS.build(tiny_model_cfg(sam2=sam2, target_context_window=3,
+        MODELS.build(tiny_recipe_cfg(sam2=sam2, target_context_window=3,
                                     video_inference='per_frame'))
 
 
 def test_target_context_radii_add_proximity_channels(monkeypatch):
     torch.manual_seed(0)
     sam2 = dict(HEAD_SAM2)
-    model = MODELS.build(tiny_model_cfg(
+    model = MODELS.build(tiny_recipe_cfg(
         sam2=sam2, target_context_for_actor=True,
         target_context_radii=(0.1, 0.3), video_inference='per_frame'))
     ctx, _ = _train_and_predict_contexts(model, monkeypatch, 3)
     torch.testing.assert_close(ctx[:, 1:], proximity_maps(ctx[:, :1],
                                                           (0.1, 0.3)))
     with pytest.raises(ValueError, match='target_context_radii'):
-        MODELS.build(tiny_model_cfg(sam2=sam2, target_context_radii=(0.1,),
+        MODELS.build(tiny_recipe_cfg(sam2=sam2, target_context_radii=(0.1,),
                                     video_inference='per_frame'))
     # only [SEG]: no target mask to read
     with pytest.raises(ValueError, match="token_mode='single'"):
-        MODELS.build(tiny_model_cfg(
+        MODELS.build(tiny_recipe_cfg(
             sam2=sam2, target_context_for_actor=True, token_mode='single',
             target_token=None, video_inference='per_frame'))
 
@@ -455,7 +459,7 @@ def test_target_context_for_actor_uses_gt_in_training_pred_at_inference(
         monkeypatch):
     torch.manual_seed(0)
     sam2 = dict(HEAD_SAM2)
-    model = MODELS.build(tiny_model_cfg(
+    model = MODELS.build(tiny_recipe_cfg(
         sam2=sam2, target_context_for_actor=True,
         video_inference='per_frame'))
     head = model.sam2.prompt_head
@@ -474,11 +478,11 @@ def test_target_context_for_actor_uses_gt_in_training_pred_at_inference(
                                .float())
     assert seen[2] is None  # the target itself gets no context
     with pytest.raises(ValueError, match='prompt_mask_head'):
-        MODELS.build(tiny_model_cfg(target_context_for_actor=True))
+        MODELS.build(tiny_recipe_cfg(target_context_for_actor=True))
 
 
 def test_keep_nearest_component_hand_computed():
-    from projects.ReVIOsA.reviosa.reviosa import keep_nearest_component
+    from projects.ReVIOsA.reviosa.cpu_recipe.pair_selection import keep_nearest_component
     actor = torch.full((2, 1, 10), -5.0)
     target = torch.full((2, 1, 10), -5.0)
     # frame 0: actor regions at x 0-1 and x 6; target at x 8 -> keep x 6
@@ -530,10 +534,10 @@ def _train_step_then_predict_both_tokens(model, calls: list) -> list:
 
 
 def test_actor_nearest_component_runs_at_inference_only(monkeypatch):
-    import projects.ReVIOsA.reviosa.reviosa as reviosa_module
+    import projects.ReVIOsA.reviosa.cpu_recipe.model as reviosa_module
     torch.manual_seed(0)
     sam2 = dict(HEAD_SAM2)
-    model = MODELS.build(tiny_model_cfg(
+    model = MODELS.build(tiny_recipe_cfg(
         sam2=sam2, actor_nearest_component=True,
         video_inference='per_frame'))
     calls = []
@@ -549,13 +553,13 @@ def test_actor_nearest_component_runs_at_inference_only(monkeypatch):
     assert len(calls) == len(out)
     assert all(a == t and len(a) == 3 for a, t in calls)
     with pytest.raises(ValueError, match="token_mode='single'"):
-        MODELS.build(tiny_model_cfg(
+        MODELS.build(tiny_recipe_cfg(
             sam2=sam2, actor_nearest_component=True, token_mode='single',
             target_token=None, video_inference='per_frame'))
 
 
 def test_context_logit_prior_hand_computed():
-    from projects.ReVIOsA.reviosa.sam2_adapter import ContextLogitPrior
+    from projects.ReVIOsA.reviosa.cpu_recipe.sam2_adapter import ContextLogitPrior
     prior = ContextLogitPrior(2)
     ctx = torch.zeros(1, 2, 4, 4)
     ctx[0, 0, :2, :2] = 1.0   # channel 0: top-left quadrant
@@ -579,7 +583,7 @@ def test_context_logit_prior_hand_computed():
 def test_target_context_prior_adds_to_actor_logits_only(monkeypatch):
     torch.manual_seed(0)
     sam2 = dict(HEAD_SAM2)
-    model = MODELS.build(tiny_model_cfg(
+    model = MODELS.build(tiny_recipe_cfg(
         sam2=sam2, target_context_for_actor=True, target_context_radii=(0.1,),
         target_context_prior=True, video_inference='per_frame'))
     prior = model.sam2.context_prior
@@ -604,14 +608,14 @@ def test_target_context_prior_adds_to_actor_logits_only(monkeypatch):
     assert prior.proj.weight.grad is not None
     assert prior.proj.weight.grad.abs().sum() > 0
     with pytest.raises(ValueError, match='target_context_prior'):
-        MODELS.build(tiny_model_cfg(sam2=sam2, target_context_prior=True,
+        MODELS.build(tiny_recipe_cfg(sam2=sam2, target_context_prior=True,
                                     video_inference='per_frame'))
     with pytest.raises(ValueError, match='prompt_head_context'):
-        ReVIOsASAM2(**dict(HEAD_SAM2, prompt_head_context_prior=True))
+        ReVIOsACPUSAM2(**dict(HEAD_SAM2, prompt_head_context_prior=True))
 
 
 def test_past_frames_hand_computed():
-    from projects.ReVIOsA.reviosa.reviosa import past_frames
+    from projects.ReVIOsA.reviosa.cpu_recipe.actor_context import past_frames
     mask = torch.arange(4.0).view(4, 1, 1, 1)  # frame t holds the value t
     # a training clip every 2 video frames, delay 2: one clip step back;
     # the first frame has no past and keeps itself
@@ -628,10 +632,10 @@ def test_past_frames_hand_computed():
 
 
 def test_target_context_past_adds_motion_channels(monkeypatch):
-    from projects.ReVIOsA.reviosa.reviosa import past_frames
+    from projects.ReVIOsA.reviosa.cpu_recipe.actor_context import past_frames
     torch.manual_seed(0)
     sam2 = dict(HEAD_SAM2)
-    model = MODELS.build(tiny_model_cfg(
+    model = MODELS.build(tiny_recipe_cfg(
         sam2=sam2, target_context_for_actor=True, target_context_radii=(0.1,),
         target_context_past=2, video_inference='per_frame'))
     ctx, data = _train_and_predict_contexts(model, monkeypatch, 4)
@@ -640,11 +644,11 @@ def test_target_context_past_adds_motion_channels(monkeypatch):
     torch.testing.assert_close(ctx[:, 3:4], proximity_maps(ctx[:, 2:3],
                                                            (0.1,)))
     with pytest.raises(ValueError, match='>= 1|number of frames'):
-        MODELS.build(tiny_model_cfg(
+        MODELS.build(tiny_recipe_cfg(
             sam2=sam2, target_context_for_actor=True, target_context_past=-1,
             video_inference='per_frame'))
     with pytest.raises(ValueError, match='target_context_past'):
-        MODELS.build(tiny_model_cfg(sam2=sam2, target_context_past=2,
+        MODELS.build(tiny_recipe_cfg(sam2=sam2, target_context_past=2,
                                     video_inference='per_frame'))
     with pytest.raises(ValueError, match='frame indices'):
         model.actor_context(torch.zeros(2, 1, 8, 8), None)
@@ -656,7 +660,7 @@ def _row_maps(num_frames=1):
 
 
 def test_select_actor_target_pair_hand_computed():
-    from projects.ReVIOsA.reviosa.reviosa import select_actor_target_pair
+    from projects.ReVIOsA.reviosa.cpu_recipe.pair_selection import select_actor_target_pair
     actor, target = _row_maps(), _row_maps()
     actor[0, 0, 0:2] = 3.0    # A1: p .953, 7 px from the target
     actor[0, 0, 6] = -0.5     # A2: p .378 (under the mask threshold), 2 px
@@ -697,10 +701,10 @@ def test_select_actor_target_pair_hand_computed():
 
 def test_actor_target_pair_runs_at_inference_and_sets_both_masks(
         monkeypatch):
-    import projects.ReVIOsA.reviosa.reviosa as reviosa_module
+    import projects.ReVIOsA.reviosa.cpu_recipe.model as reviosa_module
     torch.manual_seed(0)
     sam2 = dict(HEAD_SAM2)
-    model = MODELS.build(tiny_model_cfg(
+    model = MODELS.build(tiny_recipe_cfg(
         sam2=sam2, actor_target_pair=dict(threshold=0.3,
                                           distance_weight=5.0),
         video_inference='per_frame'))
@@ -721,13 +725,99 @@ def test_actor_target_pair_runs_at_inference_and_sets_both_masks(
         assert stack_frame_masks(sample, 'pred_mask').all()
         assert not stack_frame_masks(sample, 'pred_target_mask').any()
     with pytest.raises(ValueError, match='unknown keys'):
-        MODELS.build(tiny_model_cfg(sam2=sam2, actor_target_pair=dict(
+        MODELS.build(tiny_recipe_cfg(sam2=sam2, actor_target_pair=dict(
             radius=1), video_inference='per_frame'))
     with pytest.raises(ValueError, match='replaces actor_nearest_component'):
-        MODELS.build(tiny_model_cfg(
+        MODELS.build(tiny_recipe_cfg(
             sam2=sam2, actor_target_pair={}, actor_nearest_component=True,
             video_inference='per_frame'))
     with pytest.raises(ValueError, match="token_mode='single'"):
-        MODELS.build(tiny_model_cfg(
+        MODELS.build(tiny_recipe_cfg(
             sam2=sam2, actor_target_pair={}, token_mode='single',
             target_token=None, video_inference='per_frame'))
+
+
+@pytest.mark.parametrize('video_inference', ['propagate', 'per_frame'])
+def test_mask_refinement_applies_to_every_frame(video_inference):
+    """The refinement sees each frame with its own logits at the frames'
+    size, chunk by chunk, in both inference modes."""
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_recipe_cfg()).eval()
+    model.video_inference, old_chunk = video_inference, model.frame_chunk
+    seen = []
+
+    class Spy(torch.nn.Module):
+
+        def forward(self, images, probs):
+            seen.append((images.shape, probs.shape))
+            return torch.ones_like(probs)  # everything foreground
+
+    hidden = model.mllm.config.text_config.hidden_size
+    # both seg tokens "generated" (a random tiny LLM rarely emits them)
+    model._seg_embeddings = lambda question, pixels: dict(
+        answer='[SEG_ACT] [SEG_TAR]', act=torch.randn(1, hidden),
+        tar=torch.randn(1, hidden))
+    model.mask_refinement, model.frame_chunk = Spy(), 2
+    try:
+        data = model.data_preprocessor(demo_rvos_batch(1, 5, (20, 26)),
+                                       False)
+        with torch.no_grad():
+            out = model(**data, mode='predict')
+    finally:
+        del model._seg_embeddings
+        model.mask_refinement, model.frame_chunk = None, old_chunk
+        model.video_inference = 'propagate'
+    frames = out[0].video_data_samples
+    assert all(f.pred_mask.data.all() for f in frames)
+    assert all(f.pred_target_mask.data.all() for f in frames)
+    # actor + target, chunks of 2, 2, 1 frames, each (n, 3, H, W) / (n, 1, ..)
+    H, W = data['inputs'].shape[-2:]
+    assert [s for s in seen] == [
+        ((n, 3, H, W), (n, 1, H, W)) for n in (2, 2, 1)] * 2
+    built = MODELS.build(tiny_recipe_cfg(
+        mask_refinement=dict(type='PixelAdaptiveRefinement')))
+    assert type(built.mask_refinement).__name__ == 'PixelAdaptiveRefinement'
+
+
+def test_exclusive_logits_hand_computed():
+    """threshold 0.5 -> logit 0. Pixel by pixel (actor, target):
+    (2, 1) both fg, actor larger -> target to background; (1, 3) both fg,
+    target larger -> actor to background; (2, 2) tie -> the actor keeps it;
+    (-1, 5) and (4, -2): only one is fg, nothing changes."""
+    act = torch.tensor([[[2., 1., 2., -1., 4.]]])
+    tar = torch.tensor([[[1., 3., 2., 5., -2.]]])
+    a, t = exclusive_logits(act, tar)
+    assert a.tolist() == [[[2., -1e4, 2., -1., 4.]]]
+    assert t.tolist() == [[[-1e4, 3., -1e4, 5., -2.]]]
+    # threshold 0.9 -> logit 2.197: only (4, -2) and (-1, 5) are fg in one
+    a, t = exclusive_logits(act, tar, threshold=0.9)
+    assert torch.equal(a, act) and torch.equal(t, tar)
+
+
+def test_exclusive_actor_target_decoding_gives_disjoint_masks():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_recipe_cfg()).eval()
+    hidden = model.mllm.config.text_config.hidden_size
+    emb = torch.randn(1, hidden)
+    # the same embedding for both tokens: without the switch, equal masks
+    model._seg_embeddings = lambda question, pixels: dict(
+        answer='[SEG_ACT] [SEG_TAR]', act=emb, tar=emb.clone())
+    model.mask_threshold = 0.3
+    try:
+        data = model.data_preprocessor(demo_rvos_batch(1, 3, (20, 26)),
+                                       False)
+        with torch.no_grad():
+            plain = model(**copy.deepcopy(data), mode='predict')
+            model.exclusive_actor_target = True
+            excl = model(**data, mode='predict')
+    finally:
+        del model._seg_embeddings
+        model.exclusive_actor_target, model.mask_threshold = False, 0.5
+    for f in plain[0].video_data_samples:
+        assert torch.equal(f.pred_mask.data, f.pred_target_mask.data)
+    assert any(f.pred_mask.data.any() for f in plain[0].video_data_samples)
+    for p, e in zip(plain[0].video_data_samples,
+                    excl[0].video_data_samples):
+        assert not (e.pred_mask.data & e.pred_target_mask.data).any()
+        # the tie goes to the actor: it keeps its mask, the target loses it
+        assert torch.equal(e.pred_mask.data, p.pred_mask.data)

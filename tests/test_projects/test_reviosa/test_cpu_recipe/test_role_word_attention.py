@@ -4,9 +4,9 @@ import math
 
 import pytest
 import torch
-from reviosa_tiny import TINY_SAM2, tiny_model_cfg
+from reviosa_tiny import TINY_SAM2, tiny_recipe_cfg
 
-from projects.ReVIOsA.reviosa.role_word_attention import (
+from projects.ReVIOsA.reviosa.cpu_recipe.role_word_attention import (
     RoleWordAttention, relative_positions)
 from rvos_plugin.registry import MODELS
 
@@ -173,7 +173,7 @@ def test_hand_computed_role_queries():
 def test_model_passes_the_role_of_each_token(monkeypatch):
     sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
                 prompt_mask_head=HEAD)
-    model = MODELS.build(tiny_model_cfg(
+    model = MODELS.build(tiny_recipe_cfg(
         sam2=sam2, expression_encoder=TINY_TEXT,
         role_word_attention=dict(num_roles=2), video_inference='per_frame'))
     seen = []
@@ -184,7 +184,7 @@ def test_model_passes_the_role_of_each_token(monkeypatch):
         return real(role, words, mask, role_index)
 
     monkeypatch.setattr(model.role_word_attention, 'forward', spy)
-    from test_prompt_selection_options import _batch
+    from test_cpu_recipe_options import _batch
     model.train()
     model._rng.seed(0)
     data = _batch(model)
@@ -226,7 +226,7 @@ def test_model_head_text_is_role_specific_and_trains():
     torch.manual_seed(0)
     sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
                 prompt_mask_head=HEAD)
-    model = MODELS.build(tiny_model_cfg(
+    model = MODELS.build(tiny_recipe_cfg(
         sam2=sam2, expression_encoder=TINY_TEXT, role_word_attention=True,
         video_inference='per_frame'))
     text = model.encode_expressions(['the red square pushing a blue disc'])
@@ -248,7 +248,7 @@ def test_model_head_text_is_role_specific_and_trains():
     assert (ha['pooled'][:, :c_t] - hb['pooled'][:, :c_t]).abs().max() > 1e-4
     assert gate[0, :n].max() == 1.0
     # trains end to end, every trainable parameter gets a gradient
-    from test_prompt_selection_options import _batch
+    from test_cpu_recipe_options import _batch
     # FiLM starts as the identity (zero-init); once it is not, the role's
     # word weights receive a gradient
     with torch.no_grad():
@@ -267,18 +267,18 @@ def test_model_head_text_is_role_specific_and_trains():
 def test_model_position_keys_cover_the_encoder_length():
     sam2 = dict(TINY_SAM2, image_encoder='efficientnet_lite0',
                 prompt_mask_head=HEAD)
-    model = MODELS.build(tiny_model_cfg(
+    model = MODELS.build(tiny_recipe_cfg(
         sam2=sam2, expression_encoder=dict(TINY_TEXT, max_length=12),
         role_word_attention=True, role_word_positions=True,
         video_inference='per_frame'))
     assert tuple(model.role_word_attention.position.shape) == (12, 64)
     with pytest.raises(ValueError, match='role_word_positions'):
-        MODELS.build(tiny_model_cfg(
+        MODELS.build(tiny_recipe_cfg(
             sam2=sam2, expression_encoder=TINY_TEXT,
             role_word_positions=True, video_inference='per_frame'))
 
 
 def test_needs_expression_encoder_and_prompt_head():
     with pytest.raises(ValueError, match='role_word_attention'):
-        MODELS.build(tiny_model_cfg(role_word_attention=True,
+        MODELS.build(tiny_recipe_cfg(role_word_attention=True,
                                     expression_encoder=TINY_TEXT))

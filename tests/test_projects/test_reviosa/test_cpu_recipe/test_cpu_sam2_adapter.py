@@ -1,4 +1,4 @@
-"""ReVIOsASAM2 CPU-scale options: frozen EfficientNet-Lite0 image encoder
+"""ReVIOsACPUSAM2 CPU-scale options: frozen EfficientNet-Lite0 image encoder
 (``image_encoder='efficientnet_lite0'``) and the FiLM dense prompt
 (``dense_prompt='film'``); the CPU configs use them, real configs do not."""
 import os.path as osp
@@ -6,17 +6,17 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
-from reviosa_tiny import REPO, TINY_SAM2, tiny_model_cfg
+from reviosa_tiny import REPO, TINY_SAM2, tiny_recipe_cfg
 
-from projects.ReVIOsA.reviosa.sam2_adapter import (IMAGENET_MEAN,
-                                                   IMAGENET_STD, ReVIOsASAM2)
+from projects.ReVIOsA.reviosa.cpu_recipe.sam2_adapter import (
+    IMAGENET_MEAN, IMAGENET_STD, ReVIOsACPUSAM2)
 from rvos_plugin.registry import MODELS
 
 
 @pytest.fixture(scope='module')
 def lite_sam():
     torch.manual_seed(0)
-    return ReVIOsASAM2(**dict(TINY_SAM2, image_encoder='efficientnet_lite0',
+    return ReVIOsACPUSAM2(**dict(TINY_SAM2, image_encoder='efficientnet_lite0',
                               dense_prompt='film'))
 
 
@@ -103,12 +103,12 @@ def test_lite_propagate(lite_sam):
 
 def test_bad_options_and_missing_weights_raise(tmp_path):
     with pytest.raises(ValueError, match='image_encoder'):
-        ReVIOsASAM2(**dict(TINY_SAM2, image_encoder='resnet'))
+        ReVIOsACPUSAM2(**dict(TINY_SAM2, image_encoder='resnet'))
     with pytest.raises(ValueError, match='dense_prompt'):
-        ReVIOsASAM2(**dict(TINY_SAM2, dense_prompt='add'))
+        ReVIOsACPUSAM2(**dict(TINY_SAM2, dense_prompt='add'))
     missing = str(tmp_path / 'lite0.pth')
     with pytest.raises(FileNotFoundError, match='lite0.pth'):
-        ReVIOsASAM2(**dict(TINY_SAM2, image_encoder='efficientnet_lite0',
+        ReVIOsACPUSAM2(**dict(TINY_SAM2, image_encoder='efficientnet_lite0',
                            encoder_pretrained=missing))
 
 
@@ -116,11 +116,11 @@ def test_unfrozen_hiera_really_trains():
     """``freeze_image_encoder=False`` makes the Hiera trunk trainable in
     ReVIOsA (it used to be re-frozen with the rest of SAM2)."""
     torch.manual_seed(0)
-    model = MODELS.build(tiny_model_cfg(
+    model = MODELS.build(tiny_recipe_cfg(
         sam2=dict(TINY_SAM2, freeze_image_encoder=False)))
     enc = model.sam2.sam.image_encoder
     assert all(p.requires_grad for p in enc.parameters())
-    frozen = MODELS.build(tiny_model_cfg())
+    frozen = MODELS.build(tiny_recipe_cfg())
     assert not any(p.requires_grad
                    for p in frozen.sam2.sam.image_encoder.parameters())
 
