@@ -13,12 +13,16 @@ def prepare_distributed(cfg: Config, launcher: str) -> None:
     process group is initialised here with ``gloo`` (mmengine's own
     initialisation calls ``torch.cuda.set_device``), the backend in
     ``env_cfg`` is set to ``gloo``, and the DDP wrapper is told not to pass
-    ``device_ids`` (DDP rejects them for CPU modules).
+    ``device_ids`` (DDP rejects them for CPU modules); an FSDP strategy gets
+    ``device_id=cpu``. DeepSpeed >= 0.19 is made buildable by mmengine
+    0.10.7 (:mod:`rvos_plugin.compat_deepspeed`) for every launcher.
 
     Args:
         cfg (Config): The runner config, modified in place.
         launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
     """
+    from rvos_plugin.compat_deepspeed import patch_deepspeed_optimizers
+    patch_deepspeed_optimizers()  # mmengine 0.10.7 + DeepSpeed >= 0.19
     if launcher == 'none' or torch.cuda.is_available():
         return
     env_cfg = cfg.setdefault('env_cfg', {})
@@ -26,6 +30,12 @@ def prepare_distributed(cfg: Config, launcher: str) -> None:
     dist_cfg['backend'] = 'gloo'
     timeout = int(dist_cfg.get('timeout', 1800))
     compat.init_cpu_distributed(launcher, backend='gloo', timeout_s=timeout)
+    strategy = cfg.get('strategy') or {}
+    if strategy.get('type') == 'FSDPStrategy':
+        # mmengine passes device_id=LOCAL_RANK (a CUDA index): FSDP runs
+        # on CPU modules with device_id=cpu (gloo)
+        strategy.setdefault('model_wrapper', {})
+        strategy['model_wrapper']['device_id'] = torch.device('cpu')
     wrapper = dict(cfg.get('model_wrapper_cfg') or {})
     find_unused = bool(
         wrapper.get('find_unused_parameters',

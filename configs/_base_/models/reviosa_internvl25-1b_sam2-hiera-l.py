@@ -1,11 +1,12 @@
 # ReVIOsA model (InterRVOS Sec. 4, App. A.1; released code: cvlab-kaist/InterRVOS).
 # Weights are read from local folders only (nothing is downloaded):
-#   pretrained/InternVL2_5-1B-hf/      InternVL2.5-1B in the transformers format
-#   pretrained/sam2/sam2.1_hiera_large.pt
+#   checkpoints/InternVL2_5-1B/     OpenGVLab/InternVL2_5-1B converted to the
+#       transformers format (tools/model_converters/internvl_to_hf.py)
+#   checkpoints/sam2.1_hiera_large.pt   SAM2.1 Hiera-L (facebookresearch/sam2)
 # (custom_imports with 'projects.ReVIOsA.reviosa' is set by the configs in
 # configs/reviosa/, after default_runtime.py.)
-mllm_path = 'pretrained/InternVL2_5-1B-hf'
-sam2_checkpoint = 'pretrained/sam2/sam2.1_hiera_large.pt'
+mllm_path = 'checkpoints/InternVL2_5-1B'
+sam2_checkpoint = 'checkpoints/sam2.1_hiera_large.pt'
 actor_token = '[SEG_ACT]'   # Sec. 4.2 (released checkpoints: '[SEG]')
 target_token = '[SEG_TAR]'  # Sec. 4.2 (released checkpoints: '[SEG_OBJ]')
 
@@ -19,7 +20,7 @@ model = dict(
     mllm=dict(
         pretrained=mllm_path,       # App. A.1: InternVL-2.5
         tokenizer=mllm_path,
-        torch_dtype='bfloat16',     # released code: bf16
+        torch_dtype='bfloat16',     # released code: bf16 (ZeRO-2 bf16)
         attn_implementation=None,   # 'eager' when attn_loss is on
         padding_side='right'),
     sam2=dict(
@@ -29,7 +30,7 @@ model = dict(
     actor_token=actor_token,
     target_token=target_token,
     token_mode='joint',             # Table 6 (c); 'independent' (b), 'single' (a)
-    chat_template='qwen_chat',      # InternVL2.5-1B (Qwen2 LLM)
+    chat_template='qwen_chat',      # InternVL2.5 (Qwen2.5 LLM): <|im_start|>
     # Sec. 4.1: only LoRA + SAM2 decoder trained; released LoRA r=128, a=256, p=0.05
     lora=dict(r=128, alpha=256, dropout=0.05,
               target_modules=['q_proj', 'k_proj', 'v_proj', 'o_proj',

@@ -4,17 +4,64 @@ transformers and peft are imported inside the functions (``import
 rvos_plugin`` and the project import stay light).
 """
 import importlib.resources
+import json
 import os.path as osp
 from typing import List, Optional, Sequence
 
 import torch
 
-INTERNVL_HINT = (
-    'Download an InternVL2.5 checkpoint in the transformers format (e.g. '
-    'convert OpenGVLab/InternVL2_5-1B with transformers\' '
-    'models/internvl/convert_internvl_weights_to_hf.py, or use an '
-    '"-hf" repository) and put the folder (config.json, *.safetensors, '
-    'tokenizer files) at that path (default pretrained/InternVL2_5-1B-hf/).')
+#: the converter of the original InternVL2.5 checkpoints (remote-code
+#: format, ``model_type: internvl_chat``) to transformers' native format.
+INTERNVL_CONVERTER = 'tools/model_converters/internvl_to_hf.py'
+
+
+def internvl_hint(folder: str) -> str:
+    """Where to get an InternVL2.5 checkpoint and where to put it.
+
+    Args:
+        folder (str): the configured folder; its name picks the release
+            (``checkpoints/InternVL2_5-4B`` -> ``OpenGVLab/InternVL2_5-4B``).
+    """
+    name = osp.basename(osp.normpath(folder))
+    if name.endswith('-hf'):
+        name = name[:-len('-hf')]
+    release = name if name.startswith('InternVL') else 'InternVL2_5-1B'
+    return (
+        f'Download OpenGVLab/{release} (https://huggingface.co/OpenGVLab/'
+        f'{release}), convert it to the transformers format with '
+        f'`python {INTERNVL_CONVERTER} <downloaded folder> {folder}` and '
+        f'keep the folder at {folder!r} (config.json, *.safetensors and the '
+        'tokenizer files; the ReVIOsA configs expect '
+        f'checkpoints/{release}/), or point model.mllm.pretrained / '
+        'model.mllm.tokenizer at your folder.')
+
+
+#: kept for callers of the old constant (generic 1B wording).
+INTERNVL_HINT = internvl_hint('checkpoints/InternVL2_5-1B')
+
+
+def check_internvl_folder(folder: str) -> None:
+    """Raise a clear error unless ``folder`` holds an InternVL checkpoint
+    in the transformers-native format.
+
+    Raises:
+        FileNotFoundError: no folder / no ``config.json``.
+        ValueError: the original remote-code checkpoint
+            (``model_type: internvl_chat``), which needs conversion.
+    """
+    config = osp.join(folder, 'config.json')
+    if not osp.isfile(config):
+        what = 'no config.json in' if osp.isdir(folder) else 'no folder'
+        raise FileNotFoundError(
+            f'InternVL checkpoint not found: {what} {folder!r}. ' +
+            internvl_hint(folder))
+    with open(config) as f:
+        model_type = json.load(f).get('model_type')
+    if model_type == 'internvl_chat':
+        raise ValueError(
+            f'{config} is an original InternVL checkpoint (model_type '
+            "'internvl_chat', remote code); ReVIOsA loads transformers' "
+            'native InternVLForConditionalGeneration. ' + internvl_hint(folder))
 
 
 def resolve_path(path: str) -> str:
@@ -44,7 +91,8 @@ def build_tokenizer(path: str, extra_tokens: Sequence[str]):
     folder = resolve_path(path)
     if not osp.isdir(folder):
         raise FileNotFoundError(
-            f'Tokenizer folder not found: {folder!r}. ' + INTERNVL_HINT)
+            f'Tokenizer folder not found: {folder!r}. ' +
+            internvl_hint(folder))
     tokenizer = AutoTokenizer.from_pretrained(
         folder, trust_remote_code=False, local_files_only=True)
     vocab = tokenizer.get_vocab()
@@ -81,12 +129,9 @@ def build_internvl(pretrained: Optional[str],
         kwargs['attn_implementation'] = attn_implementation
     if pretrained is not None:
         folder = resolve_path(pretrained)
-        if not osp.isfile(osp.join(folder, 'config.json')):
-            raise FileNotFoundError(
-                f'InternVL checkpoint not found at {folder!r} (no '
-                'config.json). ' + INTERNVL_HINT)
+        check_internvl_folder(folder)
         model = InternVLForConditionalGeneration.from_pretrained(
-            folder, torch_dtype=dtype, local_files_only=True, **kwargs)
+            folder, dtype=dtype, local_files_only=True, **kwargs)
     elif config is not None:
         cfg = dict(config)
         text = dict(cfg.pop('text_config'))
@@ -113,10 +158,26 @@ def add_lora(language_model, r: int, alpha: int, dropout: float,
         list[str]: names of the LoRA parameters.
     """
     from peft import LoraConfig, inject_adapter_in_model
+    names = [n for n, _ in language_model.named_modules()]
+    unmatched = [t for t in target_modules
+                 if not any(n == t or n.endswith('.' + t) for n in names)]
+    if unmatched:
+        raise ValueError(
+            f'LoRA target modules {unmatched} match no module of the LLM '
+            f'({type(language_model).__name__}); its linear layers are '
+            f'{sorted(linear_module_names(language_model))}. Set '
+            'model.lora.target_modules to names of this architecture.')
     cfg = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout,
                      target_modules=list(target_modules), bias='none')
     inject_adapter_in_model(cfg, language_model)
     return [n for n, _ in language_model.named_parameters() if 'lora_' in n]
+
+
+def linear_module_names(model) -> set:
+    """Short names of the ``nn.Linear`` layers of ``model`` (what the
+    released code's ``find_all_linear_names`` gives LoRA)."""
+    return {n.rsplit('.', 1)[-1] for n, m in model.named_modules()
+            if isinstance(m, torch.nn.Linear)}
 
 
 def image_tokens_per_frame(model) -> int:
@@ -140,4 +201,6 @@ def mllm_image_size(model) -> int:
 
 
 __all__ = ['resolve_path', 'build_tokenizer', 'build_internvl', 'add_lora',
-           'image_tokens_per_frame', 'mllm_image_size', 'INTERNVL_HINT']
+           'image_tokens_per_frame', 'mllm_image_size', 'INTERNVL_HINT',
+           'INTERNVL_CONVERTER', 'internvl_hint', 'check_internvl_folder',
+           'linear_module_names']

@@ -14,6 +14,7 @@ The CPU recipe's encoder and prompt-head options subclass it
 :meth:`ReVIOsASAM2._forward_image`, :meth:`ReVIOsASAM2.decode` and
 :meth:`ReVIOsASAM2.segment_frames`.
 """
+import contextlib
 import copy
 import os
 from typing import Dict, List, Optional, Sequence, Union
@@ -24,10 +25,90 @@ from mmengine.model import BaseModule
 
 SAM2_CKPT_HINT = (
     'Download the SAM2.1 checkpoint from '
-    'https://github.com/facebookresearch/sam2#download-checkpoints (e.g. '
-    'sam2.1_hiera_large.pt) and put it at that path (default '
-    'pretrained/sam2/), or set model.sam2.checkpoint=None only for '
-    'random-weight tests (allow_random_init=True).')
+    'https://github.com/facebookresearch/sam2#download-checkpoints '
+    '(sam2.1_hiera_large.pt: https://dl.fbaipublicfiles.com/'
+    'segment_anything_2/092824/sam2.1_hiera_large.pt) and put it at that '
+    'path (default checkpoints/sam2.1_hiera_large.pt), or set '
+    'model.sam2.checkpoint=None only for random-weight tests '
+    '(allow_random_init=True).')
+#: SAM2 buffers that must stay fp32 when the module is cast to bf16/fp16
+#: (``model.bfloat16()``, DeepSpeed bf16): the random Fourier matrix of the
+#: prompt encoder's positional encoding (``sin/cos(2 pi x G)`` of the dense
+#: image PE is wrong in bf16). Relative to ``ReVIOsASAM2.sam``.
+FP32_BUFFERS = ('sam_prompt_encoder.pe_layer.'
+                'positional_encoding_gaussian_matrix',)
+#: SAM2 layers whose floating inputs follow their weight dtype.
+_WEIGHTED_LAYERS = (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d,
+                    torch.nn.LayerNorm)
+
+
+def hydra_override_list(overrides: Union[Sequence[str], dict, None]
+                        ) -> List[str]:
+    """Hydra overrides of a SAM2 config name, as ``build_sam2`` takes them.
+
+    Args:
+        overrides (list[str] | dict | None): ready override strings
+            (``'++model.image_size=512'``) or a nested dict under ``model``
+            (``dict(image_size=512, image_encoder=dict(trunk=dict(
+            stages=[1, 1, 2, 1])))``), which ``--cfg-options`` can set key
+            by key (``model.sam2.hydra_overrides.image_size=512``).
+
+    Returns:
+        list[str]: ``++model.<dotted key>=<value>`` strings.
+    """
+    if overrides is None:
+        return []
+    if not isinstance(overrides, dict):
+        return [str(o) for o in overrides]
+    out = []
+
+    def walk(prefix: str, node) -> None:
+        for key, value in node.items():
+            path = f'{prefix}.{key}'
+            if isinstance(value, dict):
+                walk(path, value)
+            elif isinstance(value, (list, tuple)):
+                out.append(f'++{path}=[{",".join(str(v) for v in value)}]')
+            else:
+                out.append(f'++{path}={value}')
+
+    walk('model', overrides)
+    return out
+
+
+def _cast_input_to_weight(module: torch.nn.Module, args: tuple):
+    """Forward pre-hook: floating inputs take the layer's weight dtype."""
+    weight = getattr(module, 'weight', None)
+    if weight is None or not args or not torch.is_tensor(args[0]):
+        return None
+    x = args[0]
+    if x.is_floating_point() and x.dtype != weight.dtype:
+        return (x.to(weight.dtype), ) + tuple(args[1:])
+    return None
+
+
+def follow_weight_dtype(model: torch.nn.Module) -> int:
+    """Make ``model`` run with bf16/fp16 weights without autocast.
+
+    SAM2 is written for fp32 weights (under autocast on GPUs): its video
+    code builds fp32 intermediates (sine encodings of object-pointer
+    positions, mask maps, object-score gates) and feeds them to its layers.
+    After ``model.bfloat16()`` (what a DeepSpeed bf16 engine does) those
+    layers would get fp32 inputs; CPU autocast cannot help (its fp32
+    LayerNorm rejects bf16 weights). A pre-hook on every Linear / Conv /
+    LayerNorm casts a floating input to the layer's weight dtype -- a no-op
+    when they already agree (fp32 weights, or bf16 under autocast).
+
+    Returns:
+        int: number of hooked layers.
+    """
+    count = 0
+    for module in model.modules():
+        if isinstance(module, _WEIGHTED_LAYERS) or \
+                type(module).__name__ == 'LayerNorm2d':
+            module.register_forward_pre_hook(_cast_input_to_weight)
+            count += 1
+    return count
 
 
 def tiny_sam2_config(image_size: int = 128,
@@ -123,7 +204,9 @@ class ReVIOsASAM2(BaseModule):
         allow_random_init (bool): only when True may ``checkpoint`` be None
             (CPU tests / from-scratch toy runs). Default False.
         freeze_image_encoder (bool): paper Sec. 4.1 / App. A.1: frozen.
-        hydra_overrides (list[str]): extra hydra overrides for config names.
+        hydra_overrides (list[str] | dict): extra hydra overrides for config
+            names (strings, or a nested dict under ``model``:
+            :func:`hydra_override_list`).
     """
 
     def __init__(self,
@@ -131,7 +214,7 @@ class ReVIOsASAM2(BaseModule):
                  checkpoint: Optional[str] = None,
                  allow_random_init: bool = False,
                  freeze_image_encoder: bool = True,
-                 hydra_overrides: Sequence[str] = (),
+                 hydra_overrides: Union[Sequence[str], dict] = (),
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if checkpoint is None and not allow_random_init:
@@ -141,13 +224,55 @@ class ReVIOsASAM2(BaseModule):
         if checkpoint is not None and not os.path.isfile(checkpoint):
             raise FileNotFoundError(
                 f'SAM2 checkpoint not found: {checkpoint!r}. ' + SAM2_CKPT_HINT)
-        self.sam = self._build(config, checkpoint, list(hydra_overrides))
+        self.sam = self._build(config, checkpoint,
+                               hydra_override_list(hydra_overrides))
+        follow_weight_dtype(self.sam)  # bf16-safe SAM2 (model.bfloat16())
         self.freeze_image_encoder = freeze_image_encoder
         if freeze_image_encoder:
             self.sam.image_encoder.requires_grad_(False)
         # Normalisation SAM2 expects (ImageNet mean/std on [0, 1]).
         self.image_size = int(self.sam.image_size)
         self.hidden_dim = int(self.sam.sam_prompt_embed_dim)
+
+    def _apply(self, fn, recurse=True):
+        """Cast/move as ``nn.Module._apply``, but keep :data:`FP32_BUFFERS`
+        in fp32 with their exact values (they only follow the device)."""
+        keep = {}
+        for name in FP32_BUFFERS:
+            owner, attr = self._buffer_owner(name)
+            buf = owner._buffers.get(attr) if owner is not None else None
+            if buf is not None and buf.dtype == torch.float32:
+                keep[name] = (owner, attr, buf)
+        super()._apply(fn, recurse)
+        for owner, attr, buf in keep.values():
+            new = owner._buffers[attr]
+            if new.dtype != torch.float32:
+                owner._buffers[attr] = buf.to(new.device)
+        return self
+
+    def _buffer_owner(self, name: str):
+        """(module, attribute) of a buffer path relative to ``self.sam``."""
+        sam = self.__dict__.get('_modules', {}).get('sam')
+        if sam is None:
+            return None, None
+        path, _, attr = name.rpartition('.')
+        try:
+            return sam.get_submodule(path), attr
+        except AttributeError:
+            return None, None
+
+    def dense_pe(self, dtype: torch.dtype) -> torch.Tensor:
+        """SAM2's dense image positional encoding, computed in fp32 (the
+        random Fourier features lose their phase in bf16), then cast.
+
+        Returns:
+            Tensor: (1, C, h, w) in ``dtype``.
+        """
+        pe_layer = self.sam.sam_prompt_encoder.pe_layer
+        with torch.autocast(device_type=pe_layer.positional_encoding_gaussian_matrix.device.type,  # noqa: E501
+                            enabled=False):
+            pe = self.sam.sam_prompt_encoder.get_dense_pe()
+        return pe.to(dtype)
 
     @staticmethod
     def _build(config, checkpoint, overrides):
@@ -269,15 +394,24 @@ class ReVIOsASAM2(BaseModule):
         sam = self.sam
         n = pix_feat.size(0)
         device = pix_feat.device
+        # the decoder's weight dtype: bf16 after model.bfloat16(), fp32
+        # otherwise (an outer autocast then picks the compute dtype)
+        dtype = sam.sam_mask_decoder.iou_token.weight.dtype
+        pix_feat = pix_feat.to(dtype)
         coords = torch.zeros(n, 1, 2, device=device)
         labels = -torch.ones(n, 1, dtype=torch.int32, device=device)
+        # the padding point's PE is zeroed by SAM2 (label -1), so only the
+        # dense image PE needs fp32 (:meth:`dense_pe`)
         sparse, dense = sam.sam_prompt_encoder(
             points=(coords, labels), boxes=None, masks=None)
+        sparse, dense = sparse.to(dtype), dense.to(dtype)
+        if high_res is not None:
+            high_res = [h.to(dtype) for h in high_res]
         if prompt is not None:
-            sparse = torch.cat([sparse, prompt.to(sparse.dtype)], dim=1)
+            sparse = torch.cat([sparse, prompt.to(dtype)], dim=1)
         masks, ious, tokens, obj_logits = sam.sam_mask_decoder(
             image_embeddings=pix_feat,
-            image_pe=sam.sam_prompt_encoder.get_dense_pe(),
+            image_pe=self.dense_pe(dtype),
             sparse_prompt_embeddings=sparse,
             dense_prompt_embeddings=dense,
             multimask_output=multimask_output,
@@ -393,7 +527,7 @@ class ReVIOsASAM2(BaseModule):
                 align_corners=False)
             obj_ptr = sam.obj_ptr_proj(token)
             if sam.pred_obj_scores:
-                lam = (obj > 0).float()
+                lam = (obj > 0).to(obj_ptr.dtype)
                 if sam.fixed_no_obj_ptr:
                     obj_ptr = lam * obj_ptr
                 obj_ptr = obj_ptr + (1 - lam) * sam.no_obj_ptr

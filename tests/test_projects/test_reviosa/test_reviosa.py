@@ -188,9 +188,9 @@ def test_missing_checkpoints_raise_clear_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match='none.pt'):
         MODELS.build(cfg)
     cfg = tiny_model_cfg()
-    cfg['mllm'] = dict(pretrained=str(tmp_path / 'InternVL2_5-1B-hf'))
+    cfg['mllm'] = dict(pretrained=str(tmp_path / 'InternVL2_5-1B'))
     with pytest.raises(FileNotFoundError,
-                       match='convert_internvl_weights_to_hf'):
+                       match='model_converters/internvl_to_hf.py'):
         MODELS.build(cfg)
     cfg = tiny_model_cfg()
     cfg['mllm'] = dict(cfg['mllm'], tokenizer='package:no_such_pkg/x')
