@@ -305,3 +305,118 @@ def wsrvos_official_state_dict(roberta_folder: str,
     sd['segmentation_flow.weight'] = torch.randn(e, h)
     sd['segmentation_flow.bias'] = torch.randn(e)
     return sd
+
+
+def _their_sam2(sam2_state: Dict[str, torch.Tensor]) -> Dict:
+    """sam2-package keys -> their ``grounding_encoder.sam2_model.*`` (their
+    HF export renames the memory encoder's ``gamma`` to ``g_weight``)."""
+    out = {}
+    for k, v in sam2_state.items():
+        if k.endswith('.gamma'):
+            k = k[:-len('gamma')] + 'g_weight'
+        out['grounding_encoder.sam2_model.' + k] = v.clone()
+    return out
+
+
+def make_reviosa_official_hf_folder(folder: str, base_folder: str,
+                                    sam2_state: Dict[str, torch.Tensor],
+                                    family: str = 'reviosa',
+                                    seed: int = 0) -> Dict[str, torch.Tensor]:
+    """The HF folder InterRVOS's (or Sa2VA's) ``convert_to_hf.py`` writes,
+    tiny: ``config.json`` (``model_type`` ``reviosa_chat`` /
+    ``sa2va_chat``), ``model.safetensors`` with ``vision_model.*``,
+    ``language_model.*``, ``mlp1.*``, ``grounding_encoder.sam2_model.*``,
+    ``text_hidden_fcs.*`` and the tokenizer with their added tokens.
+
+    Args:
+        base_folder (str): the InternVL2.5 original folder (architecture).
+        sam2_state (dict): a SAM2 state dict (sam2 package names).
+        family (str): ``'reviosa'`` or ``'sa2va'``.
+
+    Returns:
+        dict: the state dict written.
+    """
+    from safetensors.torch import save_file
+    from transformers import AutoTokenizer
+
+    from rvos_plugin.weights.official_reviosa import (REVIOSA_SPECIAL_TOKENS,
+                                                      SA2VA_SPECIAL_TOKENS)
+    os.makedirs(folder, exist_ok=True)
+    tok = AutoTokenizer.from_pretrained(base_folder)
+    tok.add_tokens(REVIOSA_SPECIAL_TOKENS if family == 'reviosa' else
+                   SA2VA_SPECIAL_TOKENS, special_tokens=True)
+    tok.save_pretrained(folder)
+    with open(osp.join(base_folder, 'config.json')) as f:
+        cfg = json.load(f)
+    cfg['llm_config']['vocab_size'] = len(tok)
+    sd = internvl_original_state_dict(cfg, seed=seed)
+    sd.update(_their_sam2(sam2_state))
+    llm = cfg['llm_config']['hidden_size']
+    out = sam2_state['sam_mask_decoder.iou_token.weight'].shape[1]
+    g = torch.Generator().manual_seed(seed + 1)
+    sd.update({'text_hidden_fcs.0.weight': torch.randn(llm, llm, generator=g)
+               * 0.1, 'text_hidden_fcs.0.bias': torch.randn(llm, generator=g),
+               'text_hidden_fcs.2.weight': torch.randn(out, llm, generator=g)
+               * 0.1, 'text_hidden_fcs.2.bias': torch.randn(out, generator=g)})
+    cfg.update(model_type=f'{family}_chat', template='qwen_chat',
+               architectures=['ReVIOSaChatModel' if family == 'reviosa' else
+                              'Sa2VAChatModel'])
+    with open(osp.join(folder, 'config.json'), 'w') as f:
+        json.dump(cfg, f, indent=1)
+    save_file({k: v.contiguous() for k, v in sd.items()},
+              osp.join(folder, 'model.safetensors'), metadata={'format': 'pt'})
+    return sd
+
+
+#: LoRA targets of their configs (Qwen2 LLM).
+LORA_TARGETS = ('self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj',
+                'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj',
+                'mlp.down_proj')
+
+
+def reviosa_xtuner_state_dict(base_folder: str,
+                              sam2_state: Dict[str, torch.Tensor],
+                              r: int = 4, seed: int = 0) -> Dict:
+    """What their xtuner ``state_dict()`` keeps (a ``.pth``'s
+    ``state_dict``): LLM LoRA under
+    ``mllm.model.language_model.base_model.model.*.lora_{A,B}.weight``,
+    ``mllm.model.mlp1.*``, the SAM2 mask decoder, ``text_hidden_fcs.*`` and
+    the resized ``embed_tokens`` / ``lm_head`` (base vocabulary + their 6
+    added tokens)."""
+    from rvos_plugin.weights.internvl import load_folder_state_dict
+    from rvos_plugin.weights.official_reviosa import REVIOSA_SPECIAL_TOKENS
+    g = torch.Generator().manual_seed(seed)
+    base = load_folder_state_dict(base_folder)
+    peft = 'mllm.model.language_model.base_model.model.'
+    sd = {}
+    for key, value in base.items():
+        if not key.startswith('language_model.model.layers.') or \
+                not key.endswith('.weight'):
+            continue
+        module = key[len('language_model.'):-len('.weight')]
+        if module.endswith(LORA_TARGETS):
+            out_f, in_f = value.shape
+            sd[f'{peft}{module}.lora_A.weight'] = torch.randn(
+                r, in_f, generator=g) * 0.1
+            sd[f'{peft}{module}.lora_B.weight'] = torch.randn(
+                out_f, r, generator=g) * 0.1
+    for key in ('mlp1.0.weight', 'mlp1.0.bias', 'mlp1.1.weight',
+                'mlp1.1.bias', 'mlp1.3.weight', 'mlp1.3.bias'):
+        sd['mllm.model.' + key] = base[key] + 0.01
+    n = len(REVIOSA_SPECIAL_TOKENS)
+    for key, ours in (('language_model.model.embed_tokens.weight',
+                       peft + 'model.embed_tokens.weight'),
+                      ('language_model.lm_head.weight',
+                       peft + 'lm_head.weight')):
+        extra = torch.randn(n, base[key].shape[1], generator=g) * 0.1
+        sd[ours] = torch.cat([base[key], extra])
+    for k, v in _their_sam2(sam2_state).items():
+        if '.sam_mask_decoder.' in k:
+            sd[k] = v + 0.01
+    llm = base['language_model.model.norm.weight'].shape[0]
+    out = sam2_state['sam_mask_decoder.iou_token.weight'].shape[1]
+    sd.update({'text_hidden_fcs.0.weight': torch.randn(llm, llm, generator=g),
+               'text_hidden_fcs.0.bias': torch.randn(llm, generator=g),
+               'text_hidden_fcs.2.weight': torch.randn(out, llm, generator=g),
+               'text_hidden_fcs.2.bias': torch.randn(out, generator=g)})
+    return sd

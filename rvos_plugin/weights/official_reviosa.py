@@ -34,9 +34,9 @@ import torch
 from .key_report import ConversionError
 
 #: Their tokens -> the paper's names (InterRVOS code: ``[SEG]`` = actor,
-#: ``[SEG_OBJ]`` = target; Sa2VA: ``[SEG]`` only).
+#: ``[SEG_OBJ]`` = target; Sa2VA: ``[SEG]`` only). The converter maps to
+#: the target config's ``actor_token``/``target_token``.
 REVIOSA_TOKEN_MAP = {'[SEG]': '[SEG_ACT]', '[SEG_OBJ]': '[SEG_TAR]'}
-SA2VA_TOKEN_MAP = {'[SEG]': '[SEG]'}
 #: Added tokens of their configs (``special_tokens``), in order.
 REVIOSA_SPECIAL_TOKENS = ['[SEG]', '<p>', '</p>', '<vp>', '</vp>', '[SEG_OBJ]']
 SA2VA_SPECIAL_TOKENS = ['[SEG]', '<p>', '</p>', '<vp>', '</vp>']
@@ -231,3 +231,145 @@ def _vocab_with_added(folder: str, state: Dict) -> Dict[str, int]:
             'base folder is not the one this checkpoint was trained from.')
     return vocab
 
+
+
+def _lora_target(key: str, target: Dict) -> Optional[str]:
+    """``mllm.X.weight`` -> ``mllm.X.base_layer.weight`` when peft wrapped
+    ``X`` (our LoRA), else the key itself if the target has it."""
+    if key in target:
+        return key
+    head, _, leaf = key.rpartition('.')
+    wrapped = f'{head}.base_layer.{leaf}'
+    return wrapped if wrapped in target else None
+
+
+def convert_to_ours(official: dict, target: Dict[str, torch.Tensor],
+                    our_vocab: Dict[str, int], token_map: Dict[str, str],
+                    source: str, seg_tokens) -> Tuple[Dict, 'KeyReport']:
+    """Map a :func:`load_official` result onto our ReVIOsA state dict.
+
+    * MLLM: InternVL original names -> native (``internvl.convert_state_
+      dict``) under ``mllm.``; a LoRA-wrapped linear takes the (merged)
+      weight as its ``base_layer``; our LoRA restarts at ``B = 0``.
+    * Embedding / lm_head rows are copied **by token name** (``token_map``
+      renames theirs: ``[SEG]`` -> ``[SEG_ACT]``, ``[SEG_OBJ]`` ->
+      ``[SEG_TAR]``); our ``new_token_rows`` take the converted rows.
+    * ``sam2.*`` -> ``sam2.sam.*``; ``text_hidden_fcs.{0,2}`` ->
+      ``projector.mlp.{0,2}``.
+
+    Args:
+        official (dict): :func:`load_official` output.
+        target (dict): our model's state dict.
+        our_vocab (dict): our tokenizer's token -> id.
+        token_map (dict): their token name -> ours.
+        source (str): named in the report.
+        seg_tokens (Sequence[str]): our seg tokens (must all get a row).
+
+    Returns:
+        tuple[dict, KeyReport]
+    """
+    from .internvl import convert_state_dict as internvl_keys
+    from .key_report import KeyReport
+    state = official['state']
+    report = KeyReport(source)
+    report.unused.extend(official['unexpected'])
+    mllm_src = {k: v for k, v in state.items()
+                if k.startswith(('vision_model.', 'language_model.',
+                                 'mlp1.'))}
+    native, sub = internvl_keys(mllm_src, source)
+    report.unused.extend(sub.unused)
+    for key in sub.ignored:
+        report.ignore(key, sub.ignored_reason[key])
+    out = {}
+    rows = {'mllm.model.language_model.embed_tokens.weight': None,
+            'mllm.lm_head.weight': None}
+    src_of = {new: old for old, new in sub.mapped}
+    for key, value in native.items():
+        ours = _lora_target('mllm.' + key, target)
+        if ours is None:
+            report.unused.append(f'{src_of.get(key, key)} (-> mllm.{key}: '
+                                 'not in the target model)')
+            continue
+        if ours in rows:
+            rows[ours] = value
+            continue
+        if tuple(value.shape) != tuple(target[ours].shape):
+            report.unused.append(f'{src_of.get(key, key)} (shape '
+                                 f'{tuple(value.shape)} != {ours} '
+                                 f'{tuple(target[ours].shape)})')
+            continue
+        out[ours] = value.to(target[ours].dtype)
+        report.mapped.append((src_of.get(key, key), ours))
+    their_vocab = official['vocab']
+    inverse = {v: k for k, v in token_map.items()}
+    for ours, matrix in rows.items():
+        if ours not in target:
+            continue
+        if matrix is None:
+            continue  # reported missing below
+        new = target[ours].clone()
+        copied, kept = 0, []
+        for token, idx in our_vocab.items():
+            theirs = their_vocab.get(inverse.get(token, token))
+            if theirs is None or theirs >= matrix.shape[0]:
+                kept.append(token)
+                continue
+            new[idx] = matrix[theirs].to(new.dtype)
+            copied += 1
+        lost = [t for t in seg_tokens if t in kept]
+        if lost:
+            raise ConversionError(
+                f'{source}: no row for our seg token(s) {lost} (their tokens '
+                f'{sorted(t for t in their_vocab if t.startswith("[SEG"))}); '
+                'a Sa2VA checkpoint (single [SEG]) goes into the "only [SEG]" '
+                'config (configs/reviosa/sa2va-baseline_*), an InterRVOS one '
+                'into the joint [SEG_ACT]/[SEG_TAR] configs.')
+        out[ours] = new
+        report.mapped.append((f'{copied} rows of their {matrix.shape[0]}-row '
+                              'matrix (by token name)', ours))
+        for token in kept:
+            report.ignore(f'{ours}[{token}]', 'our token, absent from theirs:'
+                          ' row kept from the base model')
+    dropped = sorted(set(their_vocab) - {inverse.get(t, t)
+                                         for t in our_vocab})
+    for token in dropped:
+        report.ignore(f'row of {token}', 'their token, unused by ReVIOsA')
+    for key, value in state.items():
+        if key.startswith('sam2.'):
+            ours = 'sam2.sam.' + key[len('sam2.'):]
+        elif key.startswith('text_hidden_fcs.'):
+            ours = 'projector.mlp.' + key[len('text_hidden_fcs.'):]
+        else:
+            continue
+        if ours not in target or tuple(target[ours].shape) != tuple(
+                value.shape):
+            report.unused.append(f'{key} (-> {ours}: absent or shape '
+                                 f'{tuple(value.shape)})')
+            continue
+        out[ours] = value.to(target[ours].dtype)
+        report.mapped.append((key, ours))
+    for key, value in target.items():
+        if key in out:
+            continue
+        if '.lora_A.' in key:
+            out[key] = value  # any A: B = 0 makes the adapter the identity
+            report.ignore(key, 'our LoRA A, kept (B = 0)')
+        elif '.lora_B.' in key:
+            out[key] = torch.zeros_like(value)
+            report.ignore(key, 'our LoRA B set to 0: their LoRA is merged')
+    _fill_token_rows(out, target, our_vocab, seg_tokens)
+    report.set_missing(target, out)
+    return out, report
+
+
+def _fill_token_rows(out: Dict, target: Dict, our_vocab: Dict[str, int],
+                     seg_tokens) -> None:
+    """``new_token_rows.{input,output}_rows`` from the converted matrices
+    (rows in sorted token-id order, as ``NewTokenRows`` keeps them)."""
+    ids = sorted({our_vocab[t] for t in seg_tokens})
+    for own, matrix in (('new_token_rows.input_rows',
+                         'mllm.model.language_model.embed_tokens.weight'),
+                        ('new_token_rows.output_rows',
+                         'mllm.lm_head.weight')):
+        if own in target and matrix in out:
+            out[own] = out[matrix][ids].clone().to(target[own].dtype)
