@@ -115,7 +115,8 @@ class WeightEntry:
 
 
 def find_weight_paths(cfg) -> Iterator[Tuple[str, str]]:
-    """``(dotted key, path)`` of every weight path in a config.
+    """``(dotted key, path)`` of every weight path the model needs
+    (``model.*`` and ``load_from``).
 
     Args:
         cfg (dict | mmengine.Config): the full config.
@@ -133,7 +134,11 @@ def find_weight_paths(cfg) -> Iterator[Tuple[str, str]]:
                 yield from walk(value, f'{prefix}[{i}]')
 
     seen = set()
-    for key, path in walk(dict(cfg), ''):
+    # the model and the checkpoint to load; top-level helper variables of
+    # the config files (``mllm_path = ...``) are only inputs to those
+    cfg = dict(cfg)
+    scope = {k: cfg[k] for k in ('model', 'load_from') if k in cfg}
+    for key, path in walk(scope, ''):
         if (key, path) not in seen:
             seen.add((key, path))
             yield key, path

@@ -124,13 +124,12 @@ def resolve_sam2_config(config: Union[str, dict],
         return config_name(version, size)
     wanted = parse_config_name(config)
     if wanted is not None and wanted != (version, size or wanted[1]):
-        right = config_name(version, size) if size else None
+        right = config_name(version, size or wanted[1])
         raise ValueError(
             f'SAM2 checkpoint {checkpoint!r} is SAM{version}'
             + (f' Hiera-{SIZE_NAMES[size]}' if size else '') +
             f', but the config {config!r} is SAM{wanted[0]} Hiera-'
-            f'{SIZE_NAMES[wanted[1]]}. Set model.sam2.config='
-            + (f'{right!r}' if right else 'the matching config') +
-            " (or 'auto'), or download "
+            f'{SIZE_NAMES[wanted[1]]}. Set model.sam2.config={right!r} '
+            "(or 'auto'), or download "
             f'{checkpoint_name(*wanted)} for this config.')
     return config
