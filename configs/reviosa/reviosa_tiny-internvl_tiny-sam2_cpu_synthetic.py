@@ -5,8 +5,9 @@
 # 8, 560 iterations. It was `bash tools/quickstart.sh reviosa` in sessions
 # 5-9; since session 10 the quickstart runs
 # reviosa_tiny-internvl_tiny-sam2_2xb4-900it-cpu_synthetic-rvos.py (two
-# processes, 900 iterations, the same wall time). Kept for the earlier
-# benchmark run configs, which inherit it.
+# processes, 900 iterations, the same wall time). The commands of the
+# earlier experiment runs use it (docs/decisions/reviosa.md, "Experiment runs
+# of sessions 6-10").
 _base_ = './reviosa_tiny-internvl_tiny-sam2_1xb8-cpu_synthetic-rvos.py'
 
 # Two metrics with disjoint keys: RVOSJFMetric gives the top-level J / F /

@@ -369,15 +369,9 @@ class ReVIOsA(BaseModel):
     @torch.no_grad()
     def _seg_embeddings(self, question: str, pixels: torch.Tensor
                         ) -> Dict[str, Optional[torch.Tensor]]:
-        """Generate an answer greedily, then read the seg-token states.
-
-        After generation, prompt + answer run once more teacher-forced, so
-        the hidden state at each seg token is taken exactly as in training.
-
-        Returns:
-            dict: ``act``/``tar`` -> (1, C) hidden state or None (no token
-            generated), ``answer`` -> decoded text.
-        """
+        """Greedy answer, then prompt + answer once more teacher-forced: the
+        seg-token states are read exactly as in training. Returns ``act`` /
+        ``tar`` (1, C) or None (not generated) and the ``answer`` text."""
         prompt = self._prompt(question, pixels.size(0))
         ids = torch.tensor([self._tokenize(prompt)], device=self._device())
         full = self.mllm.generate(
@@ -432,10 +426,9 @@ class ReVIOsA(BaseModel):
         return up.sigmoid() > self.mask_threshold
 
     def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
-        """Video inference; writes ``pred_mask`` (+ ``pred_target_mask``).
-
-        The MLLM sees ``num_mllm_frames`` frames chosen by ``frame_policy``;
-        SAM2 segments all frames. No seg token generated -> empty mask.
+        """Video inference; writes ``pred_mask`` (+ ``pred_target_mask``):
+        the MLLM sees ``num_mllm_frames`` frames (``frame_policy``), SAM2
+        segments all frames; no seg token generated -> empty mask.
 
         Args:
             inputs (Tensor): (B, T, 3, H, W) normalised frames.

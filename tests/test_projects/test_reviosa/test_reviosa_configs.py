@@ -1,6 +1,8 @@
 """Every ReVIOsA config builds with tiny overrides, trains one step and runs
 one video inference (CPU)."""
+import ast
 import glob
+import importlib
 import os.path as osp
 
 import pytest
@@ -14,6 +16,33 @@ from rvos_plugin.testing._utils import demo_rvos_batch
 CONFIGS = sorted(
     glob.glob(osp.join(REPO, 'configs', 'reviosa', '*.py')) +
     glob.glob(osp.join(REPO, 'configs', 'reviosa', 'ablation', '*.py')))
+
+
+CPU_RECIPE = 'projects.ReVIOsA.reviosa.cpu_recipe'
+
+
+def _imports(path: str) -> list:
+    """Every imported name of a module, ``module.name`` for ``from``."""
+    tree = ast.parse(open(path).read())
+    return [f'{n.module or ""}.{a.name}' if isinstance(n, ast.ImportFrom)
+            else a.name for n in ast.walk(tree)
+            if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names]
+
+
+def test_paper_model_imports_nothing_of_the_cpu_recipe():
+    package = osp.join(REPO, 'projects', 'ReVIOsA', 'reviosa')
+    paper = osp.join(package, 'reviosa.py')
+    assert len(open(paper).read().splitlines()) < 500
+    # no module of the paper's package (what the real configs'
+    # custom_imports load) imports the recipe, directly or through another
+    modules = sorted(glob.glob(osp.join(package, '*.py')))
+    assert paper in modules and len(modules) >= 8
+    for path in modules:
+        assert not [m for m in _imports(path) if 'cpu_recipe' in m], path
+    # ... while the recipe builds on the paper's model
+    from projects.ReVIOsA.reviosa import ReVIOsA
+    from projects.ReVIOsA.reviosa.cpu_recipe import ReVIOsACPURecipe
+    assert issubclass(ReVIOsACPURecipe, ReVIOsA)
 
 
 def test_configs_found():
@@ -53,6 +82,8 @@ def test_primitive_hyper_parameters():
                          ids=[osp.basename(c) for c in CONFIGS])
 def test_config_builds_trains_and_infers(path):
     cfg = Config.fromfile(path)
+    for module in cfg.custom_imports['imports']:  # as the Runner does
+        importlib.import_module(module)
     model_cfg = cfg.model.to_dict()
     model_cfg['mllm'] = dict(TINY_MLLM, chat_template=None)
     model_cfg['mllm'].pop('chat_template')
@@ -74,6 +105,12 @@ def test_config_builds_trains_and_infers(path):
         model_cfg['num_points'] = 64
     torch.manual_seed(0)
     model = MODELS.build(model_cfg)
+    recipe = [type(m).__name__ for m in model.modules()
+              if type(m).__module__.startswith(CPU_RECIPE)]
+    if 'cpu' in osp.basename(path):
+        assert type(model).__name__ == 'ReVIOsACPURecipe'
+    else:  # the real configs build nothing of the CPU recipe
+        assert type(model).__name__ == 'ReVIOsA' and recipe == []
     batch = demo_rvos_batch(2, 2, (16, 20))
     batch['data_samples'][1].set_metainfo(
         dict(has_target=True, caption_type='unidirectional'))

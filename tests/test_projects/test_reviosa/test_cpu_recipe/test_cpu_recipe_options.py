@@ -146,6 +146,11 @@ def test_cpu_config_turns_the_options_on_real_config_does_not():
     cpu = Config.fromfile(osp.join(
         REPO, 'configs', 'reviosa',
         'reviosa_tiny-internvl_tiny-sam2_1xb8-cpu_synthetic-rvos.py'))
+    # the CPU recipe's model; the whole random MLLM trains
+    assert cpu.model.type == 'ReVIOsACPURecipe'
+    assert 'projects.ReVIOsA.reviosa.cpu_recipe' in cpu.custom_imports.imports
+    assert (cpu.model.freeze_mllm, cpu.model.train_token_embeddings) == (
+        False, 'all')
     assert cpu.model.sam2.prompt_mask_head['type'] == 'RVOSTextFPNMaskHead'
     assert cpu.model.video_inference == 'per_frame'
     assert cpu.model.expression_encoder['type'] == 'RVOSHFTextEncoder'
@@ -184,6 +189,10 @@ def test_cpu_config_turns_the_options_on_real_config_does_not():
     real = Config.fromfile(osp.join(
         REPO, 'configs', 'reviosa',
         'reviosa_internvl25-1b-lora_sam2-hiera-l_4xb2-10e_interrvos-8k.py'))
+    assert real.model.type == 'ReVIOsA'
+    assert 'projects.ReVIOsA.reviosa.cpu_recipe' not in \
+        real.custom_imports.imports
+    assert real.model.train_token_embeddings == 'new_tokens'
     assert 'prompt_mask_head' not in real.model.sam2
     assert real.model.get('loss_overlap_weight', 0.0) == 0.0
     assert real.model.get('expression_encoder') is None
