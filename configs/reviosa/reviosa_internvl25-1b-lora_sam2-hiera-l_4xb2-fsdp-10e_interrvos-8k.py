@@ -7,6 +7,9 @@ _base_ = './reviosa_internvl25-1b-lora_sam2-hiera-l_4xb2-10e_interrvos-8k.py'
 model = dict(mllm=dict(torch_dtype='float32'))
 strategy = dict(
     _delete_=True, type='FSDPStrategy',
+    # one full checkpoint file (gathered on rank 0): tools/test.py and
+    # load_from read it like any other config's checkpoint
+    state_dict_cfg='full',
     model_wrapper=dict(
         use_orig_params=True,  # frozen and trainable params share units
         auto_wrap_policy=dict(type='reviosa_fsdp_wrap_policy'),

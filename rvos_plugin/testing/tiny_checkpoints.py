@@ -125,7 +125,7 @@ def tiny_internvl_config(tokenizer, image_size: int = 28,
             num_hidden_layers=text_layers, num_attention_heads=2,
             num_key_value_heads=1, intermediate_size=2 * text_hidden,
             vocab_size=len(tokenizer), max_position_embeddings=2048,
-            tie_word_embeddings=True, rope_theta=1000000.0),
+            tie_word_embeddings=False, rope_theta=1000000.0),
         image_token_id=tokenizer.convert_tokens_to_ids('<IMG_CONTEXT>'),
         image_seq_length=int((image_size // patch_size * 0.5)**2),
         downsample_ratio=0.5, dtype=dtype)

@@ -2,9 +2,9 @@
 
 The question templates, answers and the evaluation prompt follow the released
 code (cvlab-kaist/InterRVOS, built on Sa2VA); the chat templates are XTuner's
-``qwen_chat`` (InternVL2.5-1B, Qwen2 LLM) and ``phi3_chat`` (the 4B model, as in
-the released code). Special-token *names* are arguments everywhere, so the
-released checkpoints (``[SEG]``/``[SEG_OBJ]``) and the paper's names
+``qwen_chat`` (InternVL2.5-1B and -4B, Qwen2.5 LLMs) and ``phi3_chat`` (the
+released code's 4B prompt format, a switch). Special-token *names* are
+arguments everywhere, so the released checkpoints (``[SEG]``/``[SEG_OBJ]``) and the paper's names
 (``[SEG_ACT]``/``[SEG_TAR]``) both work.
 """
 import random
@@ -69,7 +69,8 @@ CHAT_TEMPLATES: Dict[str, Dict[str, str]] = {
         instruction='<|im_start|>user\n{input}<|im_end|>\n'
         '<|im_start|>assistant\n',
         suffix='<|im_end|>'),
-    # InternVL2.5-4B in the released code: XTuner ``phi3_chat``.
+    # the released code's 4B format (XTuner ``phi3_chat``; its markers are
+    # not Qwen2.5 tokens): a switch, not the default.
     'phi3_chat': dict(
         system='<|system|>\n{system}<|end|>\n',
         instruction='<|user|>\n{input}<|end|>\n<|assistant|>\n',

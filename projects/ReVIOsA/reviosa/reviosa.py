@@ -45,7 +45,7 @@ class ReVIOsA(BaseModel):
             ``[SEG_TAR]``; released checkpoints ``[SEG]`` / ``[SEG_OBJ]``).
         token_mode (str): Table 6: ``'joint'`` (c, default), ``'independent'``
             (b: actor and target in separate sequences), ``'single'`` (a).
-        chat_template (str): ``'qwen_chat'`` (1B) or ``'phi3_chat'`` (4B).
+        chat_template (str): ``'qwen_chat'`` (1B, 4B) or ``'phi3_chat'``.
         lora (dict): ``r, alpha, dropout, target_modules`` (released: 128,
             256, 0.05); None disables LoRA.
         train_token_embeddings (str | bool): ``'new_tokens'`` (default: only

@@ -14,7 +14,6 @@ The CPU recipe's encoder and prompt-head options subclass it
 :meth:`ReVIOsASAM2._forward_image`, :meth:`ReVIOsASAM2.decode` and
 :meth:`ReVIOsASAM2.segment_frames`.
 """
-import contextlib
 import copy
 import os
 from typing import Dict, List, Optional, Sequence, Union
@@ -492,7 +491,7 @@ class ReVIOsASAM2(BaseModule):
             raise ValueError(f'cond_frames {cond_frames} out of range for a '
                              f'{num_frames}-frame video.')
         output_dict = {'cond_frame_outputs': {}, 'non_cond_frame_outputs': {}}
-        results = [None] * num_frames
+        results = None  # (T, H_out, W_out), filled frame by frame
         # process frames in time order starting from the first cond frame,
         # then the frames before it in reverse order
         # (the conditioning frames first, each on its own, as
@@ -550,7 +549,32 @@ class ReVIOsASAM2(BaseModule):
                 maskmem_features=mem, maskmem_pos_enc=mem_pos,
                 pred_masks=low, obj_ptr=obj_ptr,
                 object_score_logits=obj)
+            self._forget_far_frames(output_dict['non_cond_frame_outputs'],
+                                    t, cond[0])
+            if results is None:
+                results = low.new_empty((num_frames, *out_size))
             results[t] = F.interpolate(
                 low, size=tuple(out_size), mode='bilinear',
                 align_corners=False)[0, 0]
-        return torch.stack(results)
+        return results
+
+    def memory_window(self) -> int:
+        """Frames of memory SAM2 reads around the current one: the memory
+        bank (``num_maskmem`` frames at stride ``memory_temporal_stride``)
+        and the object pointers (``max_obj_ptrs_in_encoder``)."""
+        sam = self.sam
+        stride = int(getattr(sam, 'memory_temporal_stride_for_eval', 1))
+        return max(int(sam.num_maskmem) * stride,
+                   int(sam.max_obj_ptrs_in_encoder))
+
+    def _forget_far_frames(self, non_cond: dict, t: int,
+                           first_cond: int) -> None:
+        """Drop memories no later frame can read, so memory stays bounded
+        on long videos. Kept: frames within :meth:`memory_window` of ``t``
+        and those right after the first conditioning frame (the backward
+        pass over the frames before it starts there). Conditioning frames
+        are always kept (SAM2 reads all of them)."""
+        window = self.memory_window()
+        for k in [k for k in non_cond
+                  if abs(k - t) > window and k > first_cond + window]:
+            del non_cond[k]
