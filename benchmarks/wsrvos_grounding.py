@@ -36,7 +36,7 @@ def main():
         for data in runner.test_dataloader:
             data = model.data_preprocessor(data, False)
             inputs, samples = data['inputs'], data['data_samples']
-            feats = model._own_expression_features(inputs, samples)
+            feats = model._query_features(inputs, samples)
             if model.test_mode_presence:
                 score = model.presence_head.token_logits(
                     feats['raw_sim'][..., 0])
