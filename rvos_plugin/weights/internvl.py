@@ -127,6 +127,11 @@ def convert_config(original: dict):
         transformers.InternVLConfig
     """
     from transformers import InternVLConfig
+    absent = [k for k in ('llm_config', 'vision_config') if k not in original]
+    if absent:
+        raise ConversionError(
+            f'the original InternVL config.json lacks {absent}: the folder is '
+            'not a complete OpenGVLab/InternVL2_5-* download.')
     llm = dict(original['llm_config'])
     arch = (llm.get('architectures') or ['?'])[0]
     if arch not in SUPPORTED_LLMS:
@@ -433,7 +438,14 @@ def ensure_native_internvl(folder: str,
     os.makedirs(osp.dirname(dst) or '.', exist_ok=True)
     with FileLock(dst.rstrip('/') + '.lock'):
         if not _cache_valid(folder, dst):
-            report = convert_folder(folder, dst)
+            try:
+                report = convert_folder(folder, dst)
+            except ConversionError as e:
+                raise ConversionError(
+                    f"{folder}/config.json says model_type 'internvl_chat' "
+                    '(the original InternVL2.5 release), but converting it '
+                    'with tools/model_converters/internvl_to_hf.py failed: '
+                    f'{e}') from e
             print(report.format(max_keys=5))
     return dst
 

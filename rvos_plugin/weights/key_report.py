@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Tuple
 
 
-class ConversionError(RuntimeError):
+class ConversionError(ValueError):
     """A converted checkpoint is incomplete or its source has keys no rule
     knows. The message names the keys and the fix."""
 
