@@ -5,8 +5,8 @@
 ``deepspeed.runtime.fp16.onebit`` (OnebitAdam, OnebitLamb, ZeroOneAdam).
 DeepSpeed 0.19 removed that module, so building the strategy fails with
 ``ModuleNotFoundError`` although nothing in our configs uses those
-optimizers (ReVIOsA trains with torch's AdamW). :func:`patch_deepspeed_optimizers`
-replaces the function with one that registers the DeepSpeed optimizers that
+optimizers (ReVIOsA trains with torch's AdamW).
+:func:`patch_deepspeed_optimizers` replaces the function with one that registers the DeepSpeed optimizers that
 exist and skips the removed ones. Applied by ``rvos_plugin.utils.launch``
 (tools/train.py, tools/test.py) before the runner is built; a no-op when
 DeepSpeed is not installed or still ships the module.

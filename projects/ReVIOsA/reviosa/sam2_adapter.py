@@ -274,9 +274,9 @@ class ReVIOsASAM2(BaseModule):
         Returns:
             Tensor: (1, C, h, w) in ``dtype``.
         """
-        pe_layer = self.sam.sam_prompt_encoder.pe_layer
-        with torch.autocast(device_type=pe_layer.positional_encoding_gaussian_matrix.device.type,  # noqa: E501
-                            enabled=False):
+        gauss = self.sam.sam_prompt_encoder.pe_layer.\
+            positional_encoding_gaussian_matrix
+        with torch.autocast(device_type=gauss.device.type, enabled=False):
             pe = self.sam.sam_prompt_encoder.get_dense_pe()
         return pe.to(dtype)
 
