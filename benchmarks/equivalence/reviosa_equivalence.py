@@ -225,7 +225,8 @@ def main(argv=None) -> int:
         with torch.no_grad():
             e_t = theirs.text_hidden_fcs(h_t[None])
             e_o = ours.projector(h_o[None])
-        comp.add(f'SAM2 prompt (text_hidden_fcs) of {o_name}', e_o, e_t)
+        comp.add(f'SAM2 prompt (text_hidden_fcs) of {o_name}',
+                 e_o.reshape(e_t.shape), e_t)
         hidden[o_name] = (e_t, e_o, h_o)
     # SAM2 on FRAMES frames at 1024 px, same pixels
     frames_255 = torch.rand(FRAMES, 3, 1024, 1024, generator=g) * 255
@@ -251,7 +252,7 @@ def main(argv=None) -> int:
             pix = vf[-1].permute(1, 2, 0).reshape(FRAMES, -1, *sizes[-1])
             high = ours.sam2._high_res(vf, sizes)
             multi, ious, _, _ = ours.sam2.decode(
-                pix, high, e_o.expand(FRAMES, -1, -1), True)
+                pix, high, e_o.reshape(1, 1, -1).expand(FRAMES, -1, -1), True)
             best = multi[torch.arange(FRAMES), ious.argmax(-1)]
             up = torch.nn.functional.interpolate(
                 best[:, None], size=(1024, 1024), mode='bilinear',
