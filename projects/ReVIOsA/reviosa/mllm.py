@@ -4,7 +4,6 @@ transformers and peft are imported inside the functions (``import
 rvos_plugin`` and the project import stay light).
 """
 import importlib.resources
-import json
 import os.path as osp
 from typing import List, Optional, Sequence
 
@@ -28,26 +27,30 @@ def internvl_hint(folder: str) -> str:
     release = name if name.startswith('InternVL') else 'InternVL2_5-1B'
     return (
         f'Download OpenGVLab/{release} (https://huggingface.co/OpenGVLab/'
-        f'{release}), convert it to the transformers format with '
-        f'`python {INTERNVL_CONVERTER} <downloaded folder> {folder}` and '
-        f'keep the folder at {folder!r} (config.json, *.safetensors and the '
-        'tokenizer files; the ReVIOsA configs expect '
-        f'checkpoints/{release}/), or point model.mllm.pretrained / '
-        'model.mllm.tokenizer at your folder.')
+        f'{release}), e.g. `huggingface-cli download OpenGVLab/{release} '
+        f'--local-dir checkpoints/{release}`, and point '
+        'model.mllm.pretrained / model.mllm.tokenizer at it (the configs '
+        f'expect checkpoints/{release}/). The original release is '
+        'converted once, on the fly, into <folder>-hf (or convert it '
+        f'yourself: `python {INTERNVL_CONVERTER} checkpoints/{release}`). '
+        'See docs/model_zoo.md.')
 
 
 #: kept for callers of the old constant (generic 1B wording).
 INTERNVL_HINT = internvl_hint('checkpoints/InternVL2_5-1B')
 
 
-def check_internvl_folder(folder: str) -> None:
-    """Raise a clear error unless ``folder`` holds an InternVL checkpoint
-    in the transformers-native format.
+def check_internvl_folder(folder: str) -> str:
+    """The transformers-native InternVL folder for ``folder``.
+
+    A native folder (``model_type: internvl``) is returned as is; the
+    original remote-code release (``model_type: internvl_chat``, what
+    InterRVOS tells users to download) is converted once into
+    ``<folder>-hf`` (``rvos_plugin.weights.internvl.ensure_native_internvl``)
+    and that folder is returned.
 
     Raises:
         FileNotFoundError: no folder / no ``config.json``.
-        ValueError: the original remote-code checkpoint
-            (``model_type: internvl_chat``), which needs conversion.
     """
     config = osp.join(folder, 'config.json')
     if not osp.isfile(config):
@@ -55,14 +58,8 @@ def check_internvl_folder(folder: str) -> None:
         raise FileNotFoundError(
             f'InternVL checkpoint not found: {what} {folder!r}. ' +
             internvl_hint(folder))
-    with open(config) as f:
-        model_type = json.load(f).get('model_type')
-    if model_type == 'internvl_chat':
-        raise ValueError(
-            f'{config} is an original InternVL checkpoint (model_type '
-            "'internvl_chat', remote code); ReVIOsA loads transformers' "
-            'native InternVLForConditionalGeneration. ' +
-            internvl_hint(folder))
+    from rvos_plugin.weights.internvl import ensure_native_internvl
+    return ensure_native_internvl(folder)
 
 
 def resolve_path(path: str) -> str:
@@ -94,6 +91,10 @@ def build_tokenizer(path: str, extra_tokens: Sequence[str]):
         raise FileNotFoundError(
             f'Tokenizer folder not found: {folder!r}. ' +
             internvl_hint(folder))
+    from rvos_plugin.weights.internvl import folder_format
+    if osp.isfile(osp.join(folder, 'config.json')) and \
+            folder_format(folder) == 'original':
+        folder = check_internvl_folder(folder)  # original -> <folder>-hf
     tokenizer = AutoTokenizer.from_pretrained(
         folder, trust_remote_code=False, local_files_only=True)
     vocab = tokenizer.get_vocab()
@@ -129,8 +130,7 @@ def build_internvl(pretrained: Optional[str],
     if attn_implementation is not None:
         kwargs['attn_implementation'] = attn_implementation
     if pretrained is not None:
-        folder = resolve_path(pretrained)
-        check_internvl_folder(folder)
+        folder = check_internvl_folder(resolve_path(pretrained))
         model = InternVLForConditionalGeneration.from_pretrained(
             folder, dtype=dtype, local_files_only=True, **kwargs)
     elif config is not None:

@@ -22,14 +22,19 @@ import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 
+from rvos_plugin.weights.sam2_checkpoint import resolve_sam2_config
+
 SAM2_CKPT_HINT = (
-    'Download the SAM2.1 checkpoint from '
-    'https://github.com/facebookresearch/sam2#download-checkpoints '
-    '(sam2.1_hiera_large.pt: https://dl.fbaipublicfiles.com/'
-    'segment_anything_2/092824/sam2.1_hiera_large.pt) and put it at that '
-    'path (default checkpoints/sam2.1_hiera_large.pt), or set '
+    'Download a SAM2 checkpoint from '
+    'https://github.com/facebookresearch/sam2#download-checkpoints and put '
+    'it at that path: InterRVOS/Sa2VA use SAM2.0 sam2_hiera_large.pt '
+    '(https://dl.fbaipublicfiles.com/segment_anything_2/072824/'
+    'sam2_hiera_large.pt, checkpoints/sam2_hiera_large.pt, with '
+    "model.sam2.config='auto' or 'configs/sam2/sam2_hiera_l.yaml'); the "
+    'configs default to SAM2.1 sam2.1_hiera_large.pt (.../092824/'
+    'sam2.1_hiera_large.pt, checkpoints/sam2.1_hiera_large.pt). Set '
     'model.sam2.checkpoint=None only for random-weight tests '
-    '(allow_random_init=True).')
+    '(allow_random_init=True). See docs/model_zoo.md.')
 #: SAM2 buffers that must stay fp32 when the module is cast to bf16/fp16
 #: (``model.bfloat16()``, DeepSpeed bf16): the random Fourier matrix of the
 #: prompt encoder's positional encoding (``sin/cos(2 pi x G)`` of the dense
@@ -196,7 +201,9 @@ class ReVIOsASAM2(BaseModule):
 
     Args:
         config (str | dict): hydra config name inside the ``sam2`` package
-            (``'configs/sam2.1/sam2.1_hiera_l.yaml'``), a model config dict
+            (``'configs/sam2.1/sam2.1_hiera_l.yaml'``; checked against the
+            checkpoint's family), ``'auto'`` (SAM2.0 or SAM2.1 and the size
+            read from the checkpoint), a model config dict
             with ``_target_`` keys, or ``dict(tiny=dict(...))`` = the kwargs
             of :func:`tiny_sam2_config`.
         checkpoint (str, optional): local SAM2 checkpoint (``{'model': sd}``).
@@ -275,6 +282,8 @@ class ReVIOsASAM2(BaseModule):
 
     @staticmethod
     def _build(config, checkpoint, overrides):
+        # SAM2.0 / SAM2.1 checkpoint <-> config pairing ('auto' or checked)
+        config = resolve_sam2_config(config, checkpoint)
         if isinstance(config, str):
             from sam2.build_sam import build_sam2
             return build_sam2(
