@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from rvos_plugin.evaluation.functional.mask_io import write_mask_png
-from rvos_plugin.evaluation.functional.referring_iou import encode_mask
+from rvos_plugin.evaluation.functional.rle import encode_rle
 
 
 def expression_folder(index: int, expression: str) -> str:
@@ -57,7 +57,7 @@ class MaskDictWriter:
                     continue
                 track = self._track(anno_id)
                 for t, mask in zip(frame_inds, pred[key]):
-                    track[t] = encode_mask(mask)
+                    track[t] = encode_rle(mask)
 
     def write(self, out_dir: str) -> None:
         import json

@@ -9,7 +9,7 @@ from mmengine.fileio import dump
 from mmengine.utils import mkdir_or_exist
 
 from rvos_plugin.evaluation.functional.davis import jf_per_frame
-from rvos_plugin.evaluation.functional.referring_iou import encode_mask
+from rvos_plugin.evaluation.functional.rle import encode_rle
 from rvos_plugin.registry import METRICS
 from rvos_plugin.structures import get_frames, has_frame_masks
 from rvos_plugin.structures import stack_frame_masks
@@ -71,7 +71,7 @@ class RVOSDumpRecords(BaseMetric):
             if not has_frame_masks(sample, key):
                 continue
             pred = stack_frame_masks(sample, key).cpu().numpy() > 0
-            rec[key] = [encode_mask(m) for m in pred]
+            rec[key] = [encode_rle(m) for m in pred]
             scores = [_score(f, key) for f in frames]
             if any(s is not None for s in scores):
                 rec[prefix + 'scores'] = scores
