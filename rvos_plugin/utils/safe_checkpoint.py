@@ -39,13 +39,17 @@ class CheckpointReadError(RuntimeError):
     """A checkpoint file is truncated, corrupt or not a torch checkpoint."""
 
 
+# HistoryBuffer's own statistics (registered lazily by its __init__)
+_BUILTIN_STATISTICS = frozenset({'min', 'max', 'current', 'mean'})
+
+
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
     """``getattr`` restricted to a HistoryBuffer's statistics methods.
 
     Args:
         obj: ``HistoryBuffer`` or one of its instances.
-        name (str): A method registered in
-            ``HistoryBuffer._statistics_methods`` (``mean``, ``min`` ...).
+        name (str): ``min``/``max``/``current``/``mean`` or a method
+            registered with ``HistoryBuffer.register_statistics``.
 
     Returns:
         The bound statistics method.
@@ -55,8 +59,8 @@ def _history_buffer_getattr(obj: Any, name: str) -> Any:
     """
     from mmengine.logging import HistoryBuffer
     is_buffer = obj is HistoryBuffer or isinstance(obj, HistoryBuffer)
-    if is_buffer and isinstance(name, str) and \
-            name in HistoryBuffer._statistics_methods:
+    allowed = _BUILTIN_STATISTICS | set(HistoryBuffer._statistics_methods)
+    if is_buffer and isinstance(name, str) and name in allowed:
         return getattr(obj, name)
     raise UnsafeCheckpointError(
         f'refused getattr({type(obj).__name__}, {name!r}) while unpickling: '

@@ -63,7 +63,8 @@ def test_trust_pickle_opt_in_runs_the_pickle(tmp_path, monkeypatch):
     assert marker.exists()
 
 
-def test_message_hub_with_numpy_and_history_buffers_loads(tmp_path):
+def test_message_hub_with_numpy_and_history_buffers_loads(tmp_path,
+                                                          monkeypatch):
     hub = MessageHub('safe_ckpt_test')
     for i in range(3):
         hub.update_scalar('train/loss', float(np.float32(i) * 0.5))
@@ -74,6 +75,8 @@ def test_message_hub_with_numpy_and_history_buffers_loads(tmp_path):
         dict(state_dict={'w': torch.ones(2)}, message_hub=hub.state_dict(),
              meta=dict(seed=np.int64(0), score=np.float64(0.5),
                        flag=np.bool_(True))), path)
+    # a fresh process has no statistics registered until a buffer is built
+    monkeypatch.setattr(HistoryBuffer, '_statistics_methods', {})
     ckpt = _load_checkpoint(str(path), map_location='cpu')
     buf = ckpt['message_hub']['log_scalars']['train/loss']
     assert isinstance(buf, HistoryBuffer)
