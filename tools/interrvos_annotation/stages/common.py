@@ -122,14 +122,10 @@ class SourceSet:
     # -- pixels
     def frame(self, video: SourceVideo, idx: int) -> np.ndarray:
         """(H, W, 3) uint8 RGB frame; raises naming a missing/corrupt file."""
-        import cv2
+        from rvos_plugin.datasets.transforms.loading import read_frame
         path = osp.join(self.split_dir, 'JPEGImages', video.video_id,
                         video.frames[idx] + self.frame_ext)
-        img = cv2.imread(path)
-        if img is None:
-            raise FileNotFoundError(f'frame {path!r} is missing or corrupt; '
-                                    'restore it or remove the video')
-        return img[:, :, ::-1].copy()
+        return read_frame(path)  # names a missing/truncated/corrupt file
 
     def mask(self, video: SourceVideo, obj_id: int,
              idx: int) -> Optional[np.ndarray]:
