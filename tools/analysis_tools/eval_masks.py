@@ -271,14 +271,24 @@ def evaluate_mevis(meta_file: str, mask_dict_file: str, pred_dir: str,
             raise FileNotFoundError(f'file not found: {path}')
     if not osp.isdir(pred_dir):
         raise FileNotFoundError(f'prediction folder not found: {pred_dir}')
-    with open(meta_file) as f:
-        meta = json.load(f)
-    if 'videos' not in meta:
-        raise ValueError(f'{meta_file} has no "videos" key: expected a '
+    from rvos_plugin.datasets.expression_text import frame_name_list
+    from rvos_plugin.datasets.mevis_dataset import load_json
+    meta = load_json(meta_file, 'MeViS meta file')  # errors name the file
+    if not isinstance(meta, dict) or not isinstance(meta.get('videos'),
+                                                    dict):
+        raise ValueError(f'{meta_file} has no "videos" object: expected a '
                          'MeViS meta_expressions.json.')
-    with open(mask_dict_file) as f:
-        mask_dict = json.load(f)
+    mask_dict = load_json(mask_dict_file, 'Mask dict')
+    if not isinstance(mask_dict, dict):
+        raise ValueError(f'{mask_dict_file}: expected a JSON object '
+                         '{anno_id: [RLE or null per frame]}.')
     videos = meta['videos']
+    for video, info in videos.items():
+        if not isinstance(info, dict) or not isinstance(
+                info.get('expressions'), dict):
+            raise ValueError(f'{meta_file}: video {video!r} needs an '
+                             '"expressions" object.')
+        frame_name_list(info.get('frames'), meta_file, f'video {video!r}')
     tasks = [(video, exp_id, pred_dir, skip_first_last, mask_dict_file)
              for video in sorted(videos)
              for exp_id in sorted(videos[video]['expressions'], key=str)]
