@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from mmengine.model import BaseModule
 
+from rvos_plugin.datasets.expression_text import normalize_expression
 from rvos_plugin.registry import MODELS
 from rvos_plugin.utils.weights import resolve_pretrained
 
@@ -156,9 +157,10 @@ class RVOSHFTextEncoder(BaseModule):
         if not texts:
             raise ValueError('RVOSHFTextEncoder.tokenize got no expression.')
         for i, text in enumerate(texts):
-            if not isinstance(text, str) or not text.strip():
+            if not isinstance(text, str) or not normalize_expression(text):
                 raise ValueError(
-                    f'Expression {i} is empty or not a string ({text!r}); '
+                    f'Expression {i} is empty or not a string ({text!r}; '
+                    'zero-width characters do not count); '
                     'every referring expression must be non-empty text. '
                     'Fix or drop it in the annotation file.')
         texts = [t.strip() for t in texts]
