@@ -64,7 +64,9 @@ def parse_args(argv=None):
     p.add_argument('--model', default=None)
     p.add_argument('--text-base-url', default=None)
     p.add_argument('--text-model', default=None)
-    p.add_argument('--api-key-env', default='OPENAI_API_KEY')
+    p.add_argument('--api-key-env', default='OPENAI_API_KEY',
+                   help="variable holding the API key ('' for a local "
+                   'server without authentication)')
     p.add_argument('--model-path', default=None)
     p.add_argument('--text-model-path', default=None)
     p.add_argument('--num-frames', type=int, default=8,

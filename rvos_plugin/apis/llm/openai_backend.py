@@ -98,11 +98,11 @@ class OpenAICompatibleBackend:
                 f' api_key_env={self.api_key_env!r})')
 
     def _api_key(self) -> Optional[str]:
-        if self.api_key_env is None:
+        if not self.api_key_env:
             return None
         key = os.environ.get(self.api_key_env, '').strip()
-        if not key:
-            raise BackendError(
+        if not key:  # every request would fail the same way: stop the run
+            raise BackendUnavailableError(
                 f'{type(self).__name__}: environment variable '
                 f'{self.api_key_env!r} is not set. Export your API key there '
                 f'(export {self.api_key_env}=...), or pass api_key_env=None '
