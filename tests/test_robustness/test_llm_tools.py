@@ -2,7 +2,6 @@
 import json
 import os.path as osp
 import socket
-import subprocess
 import sys
 import threading
 
@@ -58,16 +57,19 @@ def test_missing_api_key_stops_the_run(monkeypatch):
         be.generate(MSG)
 
 
-def test_pipeline_on_refused_backend_exits_2_without_a_split(source,
-                                                             tmp_path):
+def test_pipeline_on_refused_backend_exits_2_without_a_split(
+        source, tmp_path, monkeypatch, capsys):
+    import runpy
     out = str(tmp_path / 'out')
-    res = subprocess.run(
-        [sys.executable, PIPELINE, source, out, '--backend', 'openai',
-         '--base-url', f'http://127.0.0.1:{_closed_port()}/v1', '--model',
-         'm', '--api-key-env', '', '--no-progress'],
-        capture_output=True, text=True, timeout=120)
-    assert res.returncode == 2, res.stderr[-2000:]
-    assert 'ABORTED' in res.stderr and 'cannot reach' in res.stderr
+    monkeypatch.setattr(sys, 'argv', [
+        PIPELINE, source, out, '--backend', 'openai', '--base-url',
+        f'http://127.0.0.1:{_closed_port()}/v1', '--model', 'm',
+        '--api-key-env', '', '--no-progress'])
+    with pytest.raises(SystemExit) as info:  # the script's exit status
+        runpy.run_path(PIPELINE, run_name='__main__')
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert 'ABORTED' in err and 'cannot reach' in err
     assert not osp.exists(osp.join(out, 'meta_expressions.json'))
     summary = json.load(open(osp.join(out, '_annotation', 'summary.json')))
     assert summary['status'] == 'aborted'

@@ -10,7 +10,11 @@ from rvos_plugin.utils.truncation_report import TruncationCounter
 
 @pytest.fixture(scope='module')
 def encoder():
-    return MODELS.build(dict(type='RVOSHFTextEncoder', max_length=12))
+    # the real MiniLM tokenizer; a tiny random model (the tokenizer decides)
+    return MODELS.build(dict(
+        type='RVOSHFTextEncoder', max_length=12,
+        config=dict(model_type='bert', hidden_size=8, num_hidden_layers=1,
+                    num_attention_heads=1, intermediate_size=8)))
 
 
 def test_long_expressions_warn_once_and_are_counted(encoder, monkeypatch):
