@@ -8,12 +8,7 @@ import numpy as np
 import torch
 
 
-def encode_rle(mask: np.ndarray) -> dict:
-    """COCO RLE of a (H, W) mask with ``counts`` as str (MeViS style)."""
-    from pycocotools import mask as mask_utils
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    rle['counts'] = rle['counts'].decode('ascii')
-    return rle
+from rvos_plugin.evaluation.functional.rle import encode_rle  # noqa: F401
 
 
 def make_mevis_fixture(root: str,

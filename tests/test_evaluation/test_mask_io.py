@@ -73,10 +73,10 @@ def test_rle_union_and_errors():
     assert empty.shape == (4, 6) and not empty.any()
     with pytest.raises(ValueError, match='no frame shape'):
         decode_rle_union([None])
-    with pytest.raises(ValueError, match='malformed RLE in masks.json'):
+    with pytest.raises(ValueError, match='invalid COCO RLE in masks.json'):
         decode_rle_union([{'counts': 'x'}], source='masks.json')
     small = mask_utils.encode(np.asfortranarray(np.zeros((2, 2), np.uint8)))
-    with pytest.raises(ValueError, match='differs from the frame size'):
+    with pytest.raises(ValueError, match='differs from the expected 4x6'):
         decode_rle_union([rle_a, small])
 
 

@@ -24,11 +24,13 @@ Two modes:
   expression, then over expressions. A missing prediction folder scores 0.
 
 Prints and writes ``{"J", "F", "J&F", "per_video" | "per_expression"}``
-(values in [0, 1]).
+(values in [0, 1]). ``--nproc`` (default: the available cores) runs one
+process pool over videos, started once; results stream back in order (the
+output is identical for every N) behind a progress bar. Imports neither
+torch nor mmengine; every PNG / RLE is decoded once.
 """
 import argparse
 import json
-import multiprocessing
 import os
 import os.path as osp
 import sys
@@ -37,9 +39,17 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from rvos_plugin.evaluation.functional.davis import jf_per_frame
-from rvos_plugin.evaluation.functional.mask_io import (decode_rle_union,
-                                                       read_mask_png)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from light_eval_imports import import_functional  # noqa: E402
+
+import_functional()  # no torch, no mmengine (docs/decisions/evaluation.md)
+from rvos_plugin.evaluation.functional.davis import (  # noqa: E402
+    boundary_radius, frame_jf)
+from rvos_plugin.evaluation.functional.mask_io import \
+    read_mask_png  # noqa: E402
+from rvos_plugin.evaluation.functional.parallel import (  # noqa: E402
+    available_cores, ordered_imap)
+from rvos_plugin.evaluation.functional.rle import decode_rle  # noqa: E402
 
 _SHARED: dict = {}  # per-worker read-only data (MeViS meta and masks)
 
@@ -53,8 +63,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--skip-first-last', action='store_true',
                         help='drop the first and last frame (DAVIS semi)')
     parser.add_argument('--out', help='write the results to this JSON file')
-    parser.add_argument('--nproc', type=int, default=1,
-                        help='worker processes (default 1)')
+    parser.add_argument('--nproc', type=int, default=available_cores(),
+                        help='worker processes (default: available cores); '
+                        'the output is identical for every value')
+    parser.add_argument('--no-progress', action='store_true',
+                        help='no progress bar')
     parser.add_argument('--mevis-meta',
                         help='MeViS-style meta_expressions.json')
     parser.add_argument('--mask-dict', help='MeViS-style mask_dict.json')
@@ -84,37 +97,38 @@ def list_pngs(folder: str) -> Dict[str, str]:
     }
 
 
-def _score_frames(pairs, skip_first_last: bool, name: str):
-    """Mean J and F over (gt_path_or_mask, pred_path_or_None) frames."""
+def _check_size(pred: np.ndarray, gt: np.ndarray, pred_path: str,
+                gt_name: str) -> None:
+    if pred.shape != gt.shape:
+        raise ValueError(
+            f'size mismatch: prediction {pred_path} is '
+            f'{pred.shape[1]}x{pred.shape[0]} (WxH) but the GT '
+            f'{gt_name} is {gt.shape[1]}x{gt.shape[0]}; save '
+            'predictions at the original resolution.')
+
+
+def _kept_frames(num_frames: int, skip_first_last: bool, name: str):
+    """Indices of the scored frames (all, or all but first and last)."""
     if skip_first_last:
-        if len(pairs) < 3:
-            raise ValueError(f'{name} has {len(pairs)} frames: '
+        if num_frames < 3:
+            raise ValueError(f'{name} has {num_frames} frames: '
                              '--skip-first-last needs at least 3.')
-        pairs = pairs[1:-1]
-    j_sum = f_sum = 0.0
-    for gt, pred_path in pairs:
-        if isinstance(gt, str):
-            gt_path, gt = gt, read_mask_png(gt)
-        else:
-            gt_path = name
-        if pred_path is None:
-            pred = np.zeros_like(gt)
-        else:
-            pred = read_mask_png(pred_path)
-            if pred.shape != gt.shape:
-                raise ValueError(
-                    f'size mismatch: prediction {pred_path} is '
-                    f'{pred.shape[1]}x{pred.shape[0]} (WxH) but the GT '
-                    f'{gt_path} is {gt.shape[1]}x{gt.shape[0]}; save '
-                    'predictions at the original resolution.')
-        j, f = jf_per_frame(pred, gt)
-        j_sum += j[0]
-        f_sum += f[0]
-    return j_sum / len(pairs), f_sum / len(pairs)
+        return range(1, num_frames - 1)
+    return range(num_frames)
+
+
+def _means(values: list):
+    """Mean J and F over the frames (numpy mean, as the official code)."""
+    array = np.asarray(values, dtype=np.float64)
+    return float(array[:, 0].mean()), float(array[:, 1].mean())
 
 
 def eval_folder_video(task) -> dict:
-    """Score one video of the folder mode (runs in a worker)."""
+    """Score one video of the folder mode (runs in a worker).
+
+    Each PNG is read once; J and F per frame by the exact kernel, streamed
+    (one frame of the video in memory at a time).
+    """
     video, gt_dir, pred_dir, skip_first_last = task
     gt_frames = list_pngs(osp.join(gt_dir, video))
     if not gt_frames:
@@ -125,18 +139,29 @@ def eval_folder_video(task) -> dict:
         return dict(key=video, J=0.0, F=0.0, missing_video=True,
                     missing_frames=0, extra_frames=0)
     pred_frames = list_pngs(pred_video)
-    pairs = [(path, pred_frames.get(frame))
-             for frame, path in gt_frames.items()]
-    j, f = _score_frames(pairs, skip_first_last, f'video {video}')
+    names = list(gt_frames)
+    values, missing, radius = [], 0, None
+    for index in _kept_frames(len(names), skip_first_last, f'video {video}'):
+        gt_path = gt_frames[names[index]]
+        gt = read_mask_png(gt_path)
+        pred_path = pred_frames.get(names[index])
+        if pred_path is None:
+            missing += 1
+            pred = np.zeros_like(gt)
+        else:
+            pred = read_mask_png(pred_path)
+            _check_size(pred, gt, pred_path, gt_path)
+        if radius is None or radius[0] != gt.shape:
+            radius = (gt.shape, boundary_radius(gt.shape))
+        values.append(frame_jf(gt, pred, radius[1]))
+    j, f = _means(values)
     return dict(
-        key=video, J=j, F=f, missing_video=False,
-        missing_frames=sum(p is None for _, p in pairs),
+        key=video, J=j, F=f, missing_video=False, missing_frames=missing,
         extra_frames=len(set(pred_frames) - set(gt_frames)))
 
 
-def _init_mevis_worker(videos: dict, mask_dict: dict) -> None:
-    _SHARED['videos'] = videos
-    _SHARED['mask_dict'] = mask_dict
+def _init_mevis_worker(videos: dict, mask_dict: dict, source: str) -> None:
+    _SHARED.update(videos=videos, mask_dict=mask_dict, source=source)
 
 
 def _frame_shape(video: str) -> Optional[tuple]:
@@ -145,20 +170,17 @@ def _frame_shape(video: str) -> Optional[tuple]:
         for anno_id in expression.get('anno_id', []):
             for rle in _SHARED['mask_dict'].get(str(anno_id), []):
                 if rle is not None:
-                    return tuple(rle['size'])
+                    return tuple(int(v) for v in rle['size'])
     return None
 
 
-def eval_mevis_expression(task) -> dict:
-    """Score one (video, expression) of the MeViS mode (runs in a worker)."""
-    video, exp_id, pred_dir, skip_first_last, source = task
-    info = _SHARED['videos'][video]
-    frames = info['frames']
-    anno_ids = info['expressions'][exp_id].get('anno_id')
+def _mevis_tracks(video: str, exp_id: str, frames: list) -> list:
+    """The anno ids of an expression, checked against the mask dict."""
+    source = _SHARED['source']
+    anno_ids = _SHARED['videos'][video]['expressions'][exp_id].get('anno_id')
     name = f'video {video} expression {exp_id}'
     if not anno_ids:
         raise ValueError(f'{name} has no "anno_id" in the meta file.')
-    tracks = []
     for anno_id in anno_ids:
         if str(anno_id) not in _SHARED['mask_dict']:
             raise KeyError(f'anno_id {anno_id} of {name} is missing from '
@@ -168,42 +190,70 @@ def eval_mevis_expression(task) -> dict:
             raise ValueError(
                 f'anno_id {anno_id} of {name} has {len(track)} masks in '
                 f'{source} but the video has {len(frames)} frames.')
-        tracks.append(track)
-    caption_type = info['expressions'][exp_id].get('caption_type')
-    pred_folder = osp.join(pred_dir, video, exp_id)
-    if not osp.isdir(pred_folder):
-        return dict(key=f'{video}/{exp_id}', J=0.0, F=0.0,
-                    caption_type=caption_type, missing_video=True,
-                    missing_frames=0, extra_frames=0)
-    pred_frames = list_pngs(pred_folder)
+    return [str(a) for a in anno_ids]
+
+
+def eval_mevis_video(task) -> List[dict]:
+    """Score every expression of one video of the MeViS mode (a worker).
+
+    Frame by frame: each object's RLE is decoded once (shared by the
+    expressions that refer to it), each prediction PNG read once.
+    """
+    video, pred_dir, skip_first_last = task
+    info = _SHARED['videos'][video]
+    frames = info['frames']
+    source = _SHARED['source']
+    records, jobs = [], []
+    for exp_id in sorted(info['expressions'], key=str):
+        anno_ids = _mevis_tracks(video, exp_id, frames)
+        caption_type = info['expressions'][exp_id].get('caption_type')
+        record = dict(key=f'{video}/{exp_id}', J=0.0, F=0.0,
+                      caption_type=caption_type, missing_video=True,
+                      missing_frames=0, extra_frames=0)
+        records.append(record)
+        pred_folder = osp.join(pred_dir, video, exp_id)
+        if not osp.isdir(pred_folder):
+            continue
+        record['missing_video'] = False
+        pred_frames = list_pngs(pred_folder)
+        record['extra_frames'] = len(set(pred_frames) - set(frames))
+        jobs.append((record, anno_ids, pred_frames, []))
+    if not jobs:
+        return records
     shape = _frame_shape(video)
     if shape is None:  # no object visible anywhere: take the frame size
-        existing = list(pred_frames.values())
+        existing = [p for job in jobs for p in job[2].values()]
         shape = read_mask_png(existing[0]).shape if existing else (1, 1)
-    pairs = []
-    for index, frame in enumerate(frames):
-        gt = decode_rle_union([t[index] for t in tracks], shape,
-                              f'{source} ({name}, frame {frame})')
-        pairs.append((gt, pred_frames.get(frame)))
-    j, f = _score_frames(pairs, skip_first_last, name)
-    return dict(
-        key=f'{video}/{exp_id}', J=j, F=f, missing_video=False,
-        caption_type=caption_type,
-        missing_frames=sum(p is None for _, p in pairs),
-        extra_frames=len(set(pred_frames) - set(frames)))
-
-
-def _run(function, tasks, nproc, initializer=None, initargs=()):
-    if initializer is not None:
-        initializer(*initargs)
-    if nproc == 1 or len(tasks) <= 1:
-        return [function(task) for task in tasks]
-    context = multiprocessing.get_context(
-        'fork' if 'fork' in multiprocessing.get_all_start_methods() else
-        'spawn')
-    with context.Pool(nproc, initializer=initializer,
-                      initargs=initargs) as pool:
-        return pool.map(function, tasks, chunksize=1)
+    radius = boundary_radius(shape)
+    kept = _kept_frames(len(frames), skip_first_last,
+                        f'video {video}')
+    for index in kept:
+        frame = frames[index]
+        decoded = {}
+        for record, anno_ids, pred_frames, values in jobs:
+            gt = np.zeros(shape, dtype=bool)
+            for anno_id in anno_ids:
+                rle = _SHARED['mask_dict'][anno_id][index]
+                if rle is None:
+                    continue
+                if anno_id not in decoded:
+                    decoded[anno_id] = decode_rle(
+                        rle, expected_hw=shape, source=(
+                            f'{source} (anno_id {anno_id}, video {video}, '
+                            f'frame {frame})'))
+                gt |= decoded[anno_id]
+            pred_path = pred_frames.get(frame)
+            if pred_path is None:
+                record['missing_frames'] += 1
+                pred = np.zeros(shape, dtype=bool)
+            else:
+                pred = read_mask_png(pred_path)
+                _check_size(pred, gt, pred_path,
+                            f'of {record["key"]} frame {frame}')
+            values.append(frame_jf(gt, pred, radius))
+    for record, _, _, values in jobs:
+        record['J'], record['F'] = _means(values)
+    return records
 
 
 def summarize(scores: List[dict], unit: str, per_key: str) -> dict:
@@ -246,7 +296,7 @@ def summarize(scores: List[dict], unit: str, per_key: str) -> dict:
 
 
 def evaluate_folders(gt_dir: str, pred_dir: str, skip_first_last=False,
-                     nproc: int = 1) -> dict:
+                     nproc: int = 1, progress: bool = False) -> dict:
     """Folder mode: mean over frames per video, then over videos."""
     for folder in (gt_dir, pred_dir):
         if not osp.isdir(folder):
@@ -257,31 +307,40 @@ def evaluate_folders(gt_dir: str, pred_dir: str, skip_first_last=False,
     extra = [v for v in extra if osp.isdir(osp.join(pred_dir, v))]
     if extra:
         warn(f'{len(extra)} prediction video folder(s) are not in '
-                      f'the GT and were not scored: {sorted(extra)[:10]}')
+             f'the GT and were not scored: {sorted(extra)[:10]}')
     tasks = [(v, gt_dir, pred_dir, skip_first_last) for v in videos]
-    scores = _run(eval_folder_video, tasks, nproc)
+    scores = list(ordered_imap(eval_folder_video, tasks, nproc,
+                               desc='J&F', progress=progress))
     return summarize(scores, 'video', 'per_video')
 
 
+def _load_json(path: str, what: str):
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'file not found: {path}')
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f'{path} is not valid JSON ({err}); expected a '
+                         f'MeViS-style {what}.') from err
+
+
 def evaluate_mevis(meta_file: str, mask_dict_file: str, pred_dir: str,
-                   skip_first_last=False, nproc: int = 1) -> dict:
+                   skip_first_last=False, nproc: int = 1,
+                   progress: bool = False) -> dict:
     """MeViS mode: mean over frames per (video, exp), then over pairs."""
-    for path in (meta_file, mask_dict_file):
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'file not found: {path}')
-    if not osp.isdir(pred_dir):
-        raise FileNotFoundError(f'prediction folder not found: {pred_dir}')
-    from rvos_plugin.datasets.expression_text import frame_name_list
-    from rvos_plugin.datasets.mevis_dataset import load_json
-    meta = load_json(meta_file, 'MeViS meta file')  # errors name the file
+    meta = _load_json(meta_file, 'meta_expressions.json')
     if not isinstance(meta, dict) or not isinstance(meta.get('videos'),
                                                     dict):
         raise ValueError(f'{meta_file} has no "videos" object: expected a '
                          'MeViS meta_expressions.json.')
-    mask_dict = load_json(mask_dict_file, 'Mask dict')
+    mask_dict = _load_json(mask_dict_file, 'mask_dict.json')
     if not isinstance(mask_dict, dict):
         raise ValueError(f'{mask_dict_file}: expected a JSON object '
                          '{anno_id: [RLE or null per frame]}.')
+    if not osp.isdir(pred_dir):
+        raise FileNotFoundError(f'prediction folder not found: {pred_dir}')
+    from rvos_plugin.datasets.expression_text import frame_name_list
     videos = meta['videos']
     for video, info in videos.items():
         if not isinstance(info, dict) or not isinstance(
@@ -289,12 +348,13 @@ def evaluate_mevis(meta_file: str, mask_dict_file: str, pred_dir: str,
             raise ValueError(f'{meta_file}: video {video!r} needs an '
                              '"expressions" object.')
         frame_name_list(info.get('frames'), meta_file, f'video {video!r}')
-    tasks = [(video, exp_id, pred_dir, skip_first_last, mask_dict_file)
-             for video in sorted(videos)
-             for exp_id in sorted(videos[video]['expressions'], key=str)]
-    scores = _run(eval_mevis_expression, tasks, nproc,
-                  initializer=_init_mevis_worker,
-                  initargs=(videos, mask_dict))
+    tasks = [(video, pred_dir, skip_first_last) for video in sorted(videos)]
+    scores = []
+    for records in ordered_imap(eval_mevis_video, tasks, nproc,
+                                initializer=_init_mevis_worker,
+                                initargs=(videos, mask_dict, mask_dict_file),
+                                desc='J&F', progress=progress):
+        scores.extend(records)
     return summarize(scores, 'expression', 'per_expression')
 
 
@@ -303,10 +363,11 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.mevis_meta:
         result = evaluate_mevis(args.mevis_meta, args.mask_dict,
                                 args.dirs[0], args.skip_first_last,
-                                args.nproc)
+                                args.nproc, not args.no_progress)
     else:
         result = evaluate_folders(args.dirs[0], args.dirs[1],
-                                  args.skip_first_last, args.nproc)
+                                  args.skip_first_last, args.nproc,
+                                  not args.no_progress)
     unit, label = (('per_video', 'videos') if 'per_video' in result else
                    ('per_expression', 'expressions'))
     print(f'J&F {result["J&F"]:.4f}  J {result["J"]:.4f}  '

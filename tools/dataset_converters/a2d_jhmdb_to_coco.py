@@ -22,8 +22,9 @@ def convert(dataset_name: str, data_root: str, out: str,
             split: str = 'test') -> int:
     """Write the COCO json; returns the number of images."""
     from rvos_plugin.datasets.transforms.file_masks import LoadRVOSFileMasks
-    from rvos_plugin.evaluation.functional.referring_iou import (
-        build_coco_gt, encode_mask)
+    from rvos_plugin.evaluation.functional.referring_iou import \
+        build_coco_gt
+    from rvos_plugin.evaluation.functional.rle import encode_rle
     from rvos_plugin.registry import DATASETS
     from rvos_plugin.utils import register_all_modules
     register_all_modules()
@@ -40,7 +41,7 @@ def convert(dataset_name: str, data_root: str, out: str,
         info['frame_inds'] = [info['annotated_frame_ind']]
         mask = loader(info)['gt_masks'][0]
         records.append(dict(image_id=info['coco_image_id'],
-                            gt_rle=encode_mask(mask)))
+                            gt_rle=encode_rle(mask)))
     coco, _ = build_coco_gt(records)
     with open(out, 'w') as f:
         json.dump(coco, f)

@@ -28,7 +28,8 @@ def mask_dict_to_png(mask_dict_path: str, out_dir: str,
             from the object's other frames), naming file, anno id, frame.
     """
     import cv2
-    from pycocotools import mask as mask_utils
+
+    from rvos_plugin.evaluation.functional.rle import decode_rle
     masks = _load_mask_dict(mask_dict_path)
     written, skipped = 0, []
     for anno_id, rles in tqdm(masks.items(), desc='mask_dict → PNG'):
@@ -37,20 +38,17 @@ def mask_dict_to_png(mask_dict_path: str, out_dir: str,
         for frame, rle in enumerate(rles):
             if rle is None:
                 continue
-            size = tuple(int(s) for s in rle['size'])
-            if expected is not None and size != expected:
-                msg = (f'{mask_dict_path}: anno id {anno_id}, frame {frame}: '
-                       f'RLE size {size} differs from {expected} (the '
-                       f'{"given frame size" if frame_size else "size of most of its frames"}); '
-                       'the masks must be at the frames\' resolution.')
+            try:
+                mask = decode_rle(
+                    rle, source=f'{mask_dict_path}: anno id {anno_id}, '
+                    f'frame {frame}', expected_hw=expected)
+            except ValueError as err:
                 if not skip_invalid:
-                    raise ValueError(msg + ' (or pass --skip-invalid)')
-                skipped.append(msg)
+                    raise ValueError(f'{err} (or pass --skip-invalid)')
+                skipped.append(str(err))
                 continue
-            counts = rle['counts']
-            mask = mask_utils.decode(dict(
-                size=rle['size'], counts=counts.encode('ascii')
-                if isinstance(counts, str) else counts))
+            if expected is None:
+                expected = mask.shape
             path = osp.join(out_dir, str(anno_id), f'{frame:05d}.png')
             os.makedirs(osp.dirname(path), exist_ok=True)
             cv2.imwrite(path, (mask > 0).astype(np.uint8) * 255)
@@ -115,7 +113,8 @@ def png_to_mask_dict(png_dir: str, out_path: str, num_frames: int = None
                      ) -> int:
     """Write a mask dict from ``<anno_id>/<frame>.png``; returns #objects."""
     import cv2
-    from pycocotools import mask as mask_utils
+
+    from rvos_plugin.evaluation.functional.rle import encode_rle
     out = {}
     for anno_id in tqdm(sorted(os.listdir(png_dir)), desc='PNG → mask_dict'):
         folder = osp.join(png_dir, anno_id)
@@ -129,10 +128,7 @@ def png_to_mask_dict(png_dir: str, out_path: str, num_frames: int = None
                 raise ValueError(f'unreadable PNG {path!r}; re-export it '
                                  'as a single-channel 0/255 PNG.')
             shapes[path] = mask.shape
-            rle = mask_utils.encode(np.asfortranarray((mask > 0).astype(
-                np.uint8)))
-            rle['counts'] = rle['counts'].decode('ascii')
-            rles[frame] = rle
+            rles[frame] = encode_rle(mask)
         if len(set(shapes.values())) > 1:
             sizes = [sh for sh in shapes.values()]
             common = max(set(sizes), key=sizes.count)

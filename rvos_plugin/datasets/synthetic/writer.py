@@ -15,26 +15,13 @@ from typing import Dict, List, Sequence
 
 import cv2
 import numpy as np
-from pycocotools import mask as mask_utils
+
+from rvos_plugin.evaluation.functional.rle import encode_rle  # noqa: F401
 
 from .expressions import Expression
 from .scene import Scene
 
 MP4_FOURCC = 'mp4v'
-
-
-def encode_rle(mask: np.ndarray) -> Dict:
-    """COCO compressed RLE of a binary mask with ``counts`` as str.
-
-    Args:
-        mask (np.ndarray): (H, W) bool or uint8.
-
-    Returns:
-        dict: ``{'size': [H, W], 'counts': str}``.
-    """
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {'size': [int(v) for v in rle['size']],
-            'counts': rle['counts'].decode('ascii')}
 
 
 def frame_names(num_frames: int) -> List[str]:

@@ -186,28 +186,22 @@ def decode_union(rles_per_anno: List[list], frame_index: int,
     Returns:
         np.ndarray: (H, W) uint8 in {0, 1}.
     """
-    from pycocotools import mask as mask_utils
+    from rvos_plugin.evaluation.functional.rle import decode_rle
     union = None if shape is None else np.zeros(shape, np.uint8)
     for anno_id, rles in zip(anno_ids, rles_per_anno):
         rle = rles[frame_index]
         if rle is None:
             continue
         try:
-            size = tuple(int(s) for s in rle['size'])
-            decoded = mask_utils.decode(rle)
-        except Exception as e:
-            raise RVOSDataError(
-                f'{source}: anno id {anno_id}, frame {frame_index}: malformed '
-                f'RLE ({e}); expected {{"size": [h, w], "counts": str}}.'
-            ) from e
+            decoded = decode_rle(
+                rle, source=f'{source}: anno id {anno_id}, frame '
+                f'{frame_index}',
+                expected_hw=None if union is None else union.shape)
+        except ValueError as e:
+            raise RVOSDataError(str(e)) from e
         if union is None:
-            union = np.zeros(size, np.uint8)
-        if decoded.shape != union.shape:
-            raise RVOSDataError(
-                f'{source}: anno id {anno_id}, frame {frame_index}: RLE size '
-                f'{decoded.shape} differs from the frame size {union.shape}; '
-                'the masks must be at the frames\' original resolution.')
-        union |= decoded.astype(np.uint8)
+            union = np.zeros(decoded.shape, np.uint8)
+        union |= decoded.view(np.uint8)
     if union is None:
         raise RVOSDataError(
             f'{source}: objects {anno_ids} are all absent in frame '

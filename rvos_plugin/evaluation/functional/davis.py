@@ -274,6 +274,28 @@ def _frame_jf(gt: np.ndarray, pred: np.ndarray, void: Optional[np.ndarray],
     return j, boundary_f_measure(n_pred, n_gt, pred_matched, gt_matched)
 
 
+def frame_jf(gt: np.ndarray, pred: np.ndarray, radius: int,
+             void: Optional[np.ndarray] = None) -> Tuple[float, float]:
+    """J and F of one frame of C-contiguous bool masks (no checks).
+
+    The per-frame kernel of :func:`jf_per_frame`, for callers that stream
+    frames (the evaluation CLIs decode one frame of every object at a time
+    instead of holding (T, H, W) stacks of 500-frame videos) and have
+    already binarised and size-checked the masks.
+
+    Args:
+        gt (np.ndarray): bool GT mask (H, W).
+        pred (np.ndarray): bool prediction (H, W), same shape.
+        radius (int): Boundary radius, :func:`boundary_radius` of the
+            **full** frame size.
+        void (np.ndarray, optional): bool void mask (H, W).
+
+    Returns:
+        tuple[float, float]: J and F of the frame.
+    """
+    return _frame_jf(gt, pred, void, radius)
+
+
 def _prepare(gt: ArrayLike, pred: ArrayLike, void: Optional[ArrayLike]):
     """Binarize, check shapes and add a time axis: (T, H, W) bool arrays."""
     gt = to_bool_masks(gt, 'gt')

@@ -15,9 +15,31 @@ from typing import Iterable, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .png_fast import decode_png_mask
+from .rle import decode_rle
+
+
+#: PNG colour types (IHDR byte 25): 0 grey, 2 RGB, 3 palette, 4 grey+alpha,
+#: 6 RGBA.
+_PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+_PNG_PALETTE = 3
+
+
+def _png_error(path: str, reason) -> ValueError:
+    return ValueError(
+        f'cannot read mask PNG {path} ({reason}); re-export it as a '
+        'single-channel PNG (0 = background, non-zero = object).')
+
 
 def read_mask_png(path: str) -> np.ndarray:
     """Read a mask PNG as a bool (H, W) array (non-zero = foreground).
+
+    Decoded once, the cheapest exact way (measured in
+    ``docs/decisions/evaluation.md``): 8-bit grey and palette PNGs by
+    :func:`~.png_fast.decode_png_mask` (libdeflate + numpy on the bounding
+    rows only); other grey / RGB(A) PNGs by OpenCV from the file's bytes,
+    other palette PNGs by PIL, because the palette *index* counts and
+    OpenCV would expand it to colours. The file is read once.
 
     Args:
         path (str): PNG file.
@@ -29,19 +51,40 @@ def read_mask_png(path: str) -> np.ndarray:
         FileNotFoundError: ``path`` does not exist.
         ValueError: the file cannot be decoded as an image.
     """
-    from PIL import Image, UnidentifiedImageError
+    import cv2
     if not osp.isfile(path):
         raise FileNotFoundError(f'mask file not found: {path}')
+    with open(path, 'rb') as f:
+        data = f.read()
+    fast = decode_png_mask(data)
+    if fast is not None:
+        return fast
+    if data[:8] == _PNG_SIGNATURE and len(data) > 25 and \
+            data[25] != _PNG_PALETTE:
+        array = cv2.imdecode(np.frombuffer(data, np.uint8),
+                             cv2.IMREAD_UNCHANGED)
+        if array is None:
+            raise _png_error(path, 'OpenCV cannot decode it: truncated or '
+                             'corrupt')
+        if array.ndim == 3:  # BGR / BGRA (grey+alpha comes as BGRA)
+            array = array[..., :3].any(axis=2)
+            return array
+        return array != 0
+    return _read_with_pil(path, data)
+
+
+def _read_with_pil(path: str, data: bytes) -> np.ndarray:
+    """Palette PNGs and anything that is not a PNG (PIL decides)."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
     try:
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(data)) as image:
             image.load()
             mode = image.mode
             array = np.asarray(image)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise ValueError(
-            f'cannot read mask PNG {path} ({err}); re-export it as a '
-            'single-channel PNG (0 = background, non-zero = object).'
-        ) from err
+        raise _png_error(path, err) from err
     if array.ndim == 3:
         keep = {'LA': 1, 'PA': 1, 'RGBA': 3}.get(mode, array.shape[2])
         array = array[..., :keep].any(axis=2)
@@ -75,6 +118,8 @@ def decode_rle_union(rles: Sequence[Optional[dict]],
                      source: str = '<rle>') -> np.ndarray:
     """Union of the COCO RLE masks of one frame (None = object absent).
 
+    Every RLE goes through the checked :func:`~.rle.decode_rle`.
+
     Args:
         rles (Sequence[dict | None]): One RLE per object (``size`` [H, W]
             and ``counts``), or None when the object is absent in the frame.
@@ -85,24 +130,16 @@ def decode_rle_union(rles: Sequence[Optional[dict]],
     Returns:
         np.ndarray: bool mask (H, W), all False when every entry is None.
     """
-    from pycocotools import mask as mask_utils
     union = None if shape is None else np.zeros(shape, dtype=bool)
-    for rle in rles:
+    for index, rle in enumerate(rles):
         if rle is None:
             continue
-        if not isinstance(rle, dict) or 'size' not in rle or \
-                'counts' not in rle:
-            raise ValueError(f'malformed RLE in {source}: expected a dict '
-                             f'with "size" and "counts", got {rle!r:.80}.')
-        if isinstance(rle['counts'], list):  # uncompressed RLE
-            rle = mask_utils.frPyObjects(rle, *rle['size'])
-        mask = mask_utils.decode(rle).astype(bool)
+        mask = decode_rle(rle, source=f'{source}, object {index}',
+                          expected_hw=None if union is None else union.shape)
         if union is None:
-            union = np.zeros(mask.shape, dtype=bool)
-        if mask.shape != union.shape:
-            raise ValueError(f'RLE size {mask.shape} in {source} differs '
-                             f'from the frame size {union.shape}.')
-        union |= mask
+            union = mask
+        else:
+            union |= mask
     if union is None:
         raise ValueError(f'every RLE of the frame in {source} is null and '
                          'no frame shape was given.')

@@ -47,14 +47,6 @@ def precision_at(ious: Sequence[float],
             for k in thresholds}
 
 
-def encode_mask(mask: np.ndarray) -> dict:
-    """COCO compressed RLE (``counts`` str) of an (H, W) mask."""
-    from pycocotools import mask as mask_utils
-    rle = mask_utils.encode(np.asfortranarray((mask > 0).astype(np.uint8)))
-    rle['counts'] = rle['counts'].decode('ascii')
-    return rle
-
-
 def build_coco_gt(records: Sequence[dict]) -> Tuple[dict, Dict[str, int]]:
     """COCO instance-segmentation GT, one image and one object per sample.
 

@@ -5,8 +5,9 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 
 from rvos_plugin.evaluation.functional.referring_iou import (
-    PRECISION_THRESHOLDS, build_coco_gt, coco_segm_map, encode_mask,
-    intersection_union, overall_iou, precision_at, sample_iou)
+    PRECISION_THRESHOLDS, build_coco_gt, coco_segm_map, intersection_union,
+    overall_iou, precision_at, sample_iou)
+from rvos_plugin.evaluation.functional.rle import encode_rle
 from rvos_plugin.registry import METRICS
 from rvos_plugin.structures import get_frames
 
@@ -69,9 +70,9 @@ class RVOSA2DMetric(BaseMetric):
         if self.map_queries == 'all' and instances is not None:
             masks = _data(dict(data=_get(instances, 'masks')))
             scores = _data(dict(data=_get(instances, 'scores'))).reshape(-1)
-            return [(encode_mask(m), float(s)) for m, s in zip(masks, scores)]
+            return [(encode_rle(m), float(s)) for m, s in zip(masks, scores)]
         score = _get(frame, 'pred_score', 1.0)
-        return [(encode_mask(top_mask), float(score))]
+        return [(encode_rle(top_mask), float(score))]
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         """Store I, U, the GT RLE and the scored query RLEs of each sample."""
@@ -89,7 +90,7 @@ class RVOSA2DMetric(BaseMetric):
             image_id = _get(sample, 'coco_image_id') or \
                 f'{_get(sample, "video_id")}_{_get(sample, "exp_id")}'
             self.results.append(dict(
-                image_id=image_id, I=inter, U=union, gt_rle=encode_mask(gt),
+                image_id=image_id, I=inter, U=union, gt_rle=encode_rle(gt),
                 preds=self._query_predictions(frame, pred)))
 
     def compute_metrics(self, results: list) -> Dict[str, float]:

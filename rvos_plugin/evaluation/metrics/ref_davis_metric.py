@@ -7,7 +7,7 @@ from mmengine.evaluator import BaseMetric
 
 from rvos_plugin.evaluation.functional.davis_unsupervised import \
     unsupervised_jf
-from rvos_plugin.evaluation.functional.referring_iou import encode_mask
+from rvos_plugin.evaluation.functional.rle import decode_rle, encode_rle
 from rvos_plugin.registry import METRICS
 from rvos_plugin.structures import get_frames, stack_frame_masks
 
@@ -17,15 +17,13 @@ def _get(item, key: str, default=None):
 
 
 def _rles(masks) -> list:
-    return [encode_mask(m) for m in np.asarray(masks)]
+    return [encode_rle(m) for m in np.asarray(masks)]
 
 
-def _decode(rles) -> np.ndarray:
-    from pycocotools import mask as mask_utils
+def _decode(rles, source: str = 'Ref-DAVIS17 prediction') -> np.ndarray:
     return np.stack([
-        mask_utils.decode(dict(size=r['size'],
-                               counts=r['counts'].encode('ascii')))
-        for r in rles
+        decode_rle(r, source=f'{source}, frame {i}').view(np.uint8)
+        for i, r in enumerate(rles)
     ])
 
 

@@ -9,7 +9,7 @@ from mmengine.logging import print_log
 
 from rvos_plugin.evaluation.functional.mask_io import (write_mask_png,
                                                        zip_folder)
-from rvos_plugin.evaluation.functional.referring_iou import encode_mask
+from rvos_plugin.evaluation.functional.rle import decode_rle, encode_rle
 from rvos_plugin.registry import METRICS
 from rvos_plugin.structures import stack_frame_masks
 
@@ -53,15 +53,15 @@ class RVOSRefYTVOSSubmission(BaseMetric):
             self.results.append(dict(
                 video_id=str(sample.get('video_id')),
                 exp_id=str(sample.get('exp_id')), frame_names=names,
-                rles=[encode_mask(m) for m in pred]))
+                rles=[encode_rle(m) for m in pred]))
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
-        from pycocotools import mask as mask_utils
         folder = osp.join(self.outfile_prefix, 'Annotations')
         for r in results:
             for frame, rle in zip(r['frame_names'], r['rles']):
-                mask = mask_utils.decode(dict(
-                    size=rle['size'], counts=rle['counts'].encode('ascii')))
+                mask = decode_rle(rle, source=(
+                    f'prediction of {r["video_id"]}/{r["exp_id"]} frame '
+                    f'{frame}'))
                 write_mask_png(
                     osp.join(folder, r['video_id'], r['exp_id'],
                              f'{frame}.png'), np.asarray(mask))

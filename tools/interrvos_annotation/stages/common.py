@@ -130,14 +130,13 @@ class SourceSet:
     def mask(self, video: SourceVideo, obj_id: int,
              idx: int) -> Optional[np.ndarray]:
         """(H, W) uint8 mask of an object in a frame, None when absent."""
-        from pycocotools import mask as mask_utils
-        rle = self.masks[str(video.objects[obj_id])][idx]
+        from rvos_plugin.evaluation.functional.rle import decode_rle
+        anno_id = video.objects[obj_id]
+        rle = self.masks[str(anno_id)][idx]
         if rle is None:
             return None
-        rle = dict(rle)
-        if isinstance(rle['counts'], str):
-            rle['counts'] = rle['counts'].encode()
-        m = mask_utils.decode(rle)
+        m = decode_rle(rle, source=f'mask_dict.json of {video.video_id} '
+                       f'(anno_id {anno_id}, frame {idx})').view(np.uint8)
         return m if m.any() else None
 
     def sample_frames(self, video: SourceVideo, obj_ids, num: int,
