@@ -2,7 +2,7 @@
 import os.path as osp
 
 import pytest
-from conftest import read_json, write_json
+from _robust_utils import read_json, write_json
 
 from rvos_plugin.datasets.interrvos_dataset import RVOSInterRVOSDataset
 from rvos_plugin.datasets.mevis_dataset import (RVOSAnnotationError,

@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from conftest import names
+from _robust_utils import names
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from rvos_plugin.utils.safe_checkpoint import (CheckpointReadError,

@@ -4,7 +4,7 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
-from conftest import names
+from _robust_utils import names
 
 from rvos_plugin.datasets.transforms.loading import (LoadRVOSFrames,
                                                      RVOSDataError,

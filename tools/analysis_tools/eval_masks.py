@@ -340,14 +340,19 @@ def evaluate_mevis(meta_file: str, mask_dict_file: str, pred_dir: str,
                          '{anno_id: [RLE or null per frame]}.')
     if not osp.isdir(pred_dir):
         raise FileNotFoundError(f'prediction folder not found: {pred_dir}')
-    from rvos_plugin.datasets.expression_text import frame_name_list
     videos = meta['videos']
     for video, info in videos.items():
         if not isinstance(info, dict) or not isinstance(
                 info.get('expressions'), dict):
             raise ValueError(f'{meta_file}: video {video!r} needs an '
                              '"expressions" object.')
-        frame_name_list(info.get('frames'), meta_file, f'video {video!r}')
+        frames = info.get('frames')
+        if not isinstance(frames, list) or not frames or not all(
+                isinstance(f, str) and f for f in frames):
+            raise ValueError(
+                f'{meta_file}: video {video!r}: "frames" is {frames!r}; it '
+                'must be a non-empty list of frame names without extension, '
+                'e.g. ["00000", "00005"].')
     tasks = [(video, pred_dir, skip_first_last) for video in sorted(videos)]
     scores = []
     for records in ordered_imap(eval_mevis_video, tasks, nproc,
