@@ -1,4 +1,5 @@
-# Video-Swin-B (Kinetics-600, ImageNet-22k pretrained), Tab. 1 last row.
+# Video-Swin-B (Kinetics-600, ImageNet-22k pretrained), Tab. 1 last row: the
+# Swin-T config with only the backbone changed.
 _base_ = './wsrvos_swin-t_roberta-b_4xb1-4x10x1-50e_ref-ytvos_test-ref-davis17.py'
 
 model = dict(

@@ -21,6 +21,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .crea_sources import load_mevis_samples  # noqa: F401 (re-export)
 from .llm.structured import AnswerValidationError
 
 OUTPUT_KEYS = ('positive_texts', 'positive_confidences', 'negative_texts')
@@ -128,40 +129,6 @@ def load_prompt(path: str) -> str:
     return text
 
 
-def load_mevis_samples(meta_path: str, prefix: str) -> List[dict]:
-    """One sample per expression of a MeViS-format ``meta_expressions.json``.
-
-    Returns dicts with ``key`` (``<prefix>:<video_id>:<exp_id>``),
-    ``video_id``, ``exp_id``, ``expression``, ``obj_ids``, ``frames``.
-
-    Raises:
-        ValueError naming the file and item for malformed entries or empty
-        expressions.
-    """
-    with open(meta_path, 'r', encoding='utf-8') as f:
-        meta = json.load(f)
-    videos = meta.get('videos') if isinstance(meta, dict) else None
-    if not isinstance(videos, dict):
-        raise ValueError(f'{meta_path}: expected {{"videos": {{...}}}}')
-    samples = []
-    for vid in sorted(videos):
-        video = videos[vid]
-        for exp_id, exp in video.get('expressions', {}).items():
-            text = exp.get('exp') if isinstance(exp, dict) else None
-            if not isinstance(text, str) or not text.strip():
-                raise ValueError(f'{meta_path}: video {vid!r} expression '
-                                 f'{exp_id!r} has an empty "exp"; fix or '
-                                 'remove it')
-            obj_ids = exp.get('obj_id', [])
-            obj_ids = obj_ids if isinstance(obj_ids, list) else [obj_ids]
-            samples.append(dict(key=f'{prefix}:{vid}:{exp_id}',
-                                video_id=vid, exp_id=str(exp_id),
-                                expression=text.strip(),
-                                obj_ids=[int(i) for i in obj_ids],
-                                frames=list(video.get('frames', []))))
-    return samples
-
-
 def validate_augmented_expressions(data: dict, min_positives: int = 1,
                                    threshold: float = 0.8) -> None:
     """Check the output JSON is what WSRVOS training reads.
@@ -218,27 +185,30 @@ class CLIPVideoTextScorer:
 
     The video embedding is the normalised mean of the normalised image
     embeddings of ``num_frames`` uniformly sampled frames (a CLIP stand-in
-    for InternVideo2, which has no transformers port).
+    for InternVideo2, which has no transformers port). Frames come from the
+    sample (frame folder or mp4, :func:`crea_sources.load_sample_frames`).
+    Thread-safe: calls are serialised (the tool may run HTTP requests
+    concurrently).
 
     Args:
         model_path: local folder of a transformers CLIP/SigLIP checkpoint.
-        frame_root: ``<root>/<split>/JPEGImages``.
         num_frames: frames per video.
-        frame_ext: frame file extension.
         device: ``'auto'`` or a torch device string.
     """
 
     name = 'clip'
 
-    def __init__(self, model_path: str, frame_root: str, num_frames: int = 8,
-                 frame_ext: str = '.jpg', device: str = 'auto'):
+    def __init__(self, model_path: str, num_frames: int = 8,
+                 device: str = 'auto'):
         if not model_path or not os.path.isdir(model_path):
             raise FileNotFoundError(
                 f'CLIP scorer: model folder {model_path!r} does not exist. '
                 'Download a CLIP checkpoint (e.g. `huggingface-cli download '
                 'openai/clip-vit-large-patch14 --local-dir '
-                'pretrained/clip-vit-large-patch14`) and pass it as '
+                'checkpoints/clip-vit-large-patch14`) and pass it as '
                 '--scorer-model-path.')
+        import threading
+
         import torch
         from transformers import AutoModel, AutoProcessor
         if device == 'auto':
@@ -247,48 +217,40 @@ class CLIPVideoTextScorer:
                                                        local_files_only=True)
         self.model = AutoModel.from_pretrained(
             model_path, local_files_only=True).to(device).eval()
-        self.frame_root = frame_root
         self.num_frames = num_frames
-        self.frame_ext = frame_ext
+        self._lock = threading.Lock()
         self._video_cache: Dict[str, 'torch.Tensor'] = {}
 
     def _video_embedding(self, sample: dict):
-        import cv2
         import torch
+
+        from .crea_sources import load_sample_frames
         vid = sample['video_id']
         if vid in self._video_cache:
             return self._video_cache[vid]
-        frames = sample['frames']
-        idx = np.linspace(0, len(frames) - 1,
-                          min(self.num_frames, len(frames))).round()
-        images = []
-        for i in idx.astype(int):
-            path = os.path.join(self.frame_root, vid,
-                                frames[i] + self.frame_ext)
-            img = cv2.imread(path)
-            if img is None:
-                raise FileNotFoundError(f'frame {path!r} is missing or '
-                                        'unreadable')
-            images.append(img[:, :, ::-1].copy())
+        images = load_sample_frames(sample, self.num_frames)
         device = next(self.model.parameters()).device
         inputs = self.processor(images=images, return_tensors='pt').to(device)
         with torch.inference_mode():
             emb = self.model.get_image_features(**inputs)
         emb = torch.nn.functional.normalize(emb.float(), dim=-1).mean(0)
         emb = torch.nn.functional.normalize(emb, dim=0)
-        self._video_cache = {vid: emb}  # one video at a time
+        if len(self._video_cache) >= 64:  # a few videos in flight
+            self._video_cache.pop(next(iter(self._video_cache)))
+        self._video_cache[vid] = emb
         return emb
 
     def similarities(self, sample: dict, texts: Sequence[str]) -> np.ndarray:
         import torch
-        video = self._video_embedding(sample)
-        device = video.device
-        inputs = self.processor(text=list(texts), return_tensors='pt',
-                                padding=True, truncation=True).to(device)
-        with torch.inference_mode():
-            emb = self.model.get_text_features(**inputs)
-        emb = torch.nn.functional.normalize(emb.float(), dim=-1)
-        return (emb @ video).cpu().numpy().astype(np.float64)
+        with self._lock:
+            video = self._video_embedding(sample)
+            inputs = self.processor(text=list(texts), return_tensors='pt',
+                                    padding=True,
+                                    truncation=True).to(video.device)
+            with torch.inference_mode():
+                emb = self.model.get_text_features(**inputs)
+            emb = torch.nn.functional.normalize(emb.float(), dim=-1)
+            return (emb @ video).cpu().numpy().astype(np.float64)
 
 
 # ------------------------------------------------------------- one sample
@@ -315,11 +277,16 @@ def augment_sample(backend, scorer, sample: dict, positive_prompt: str,
     ``num_positive`` survive or fewer than ``num_negative`` negatives were
     collected; a round that brings nothing new stops early.
 
+    When no description passes Eq. (1), the positives are the original
+    expression duplicated ``num_positive`` times with ``c = 1`` (the
+    "w/o CREA positives" setting of Tab. 4); :func:`is_fallback_record`
+    recognises such a record.
+
     Returns:
         the output record (``OUTPUT_KEYS``).
 
     Raises:
-        AnswerValidationError: when no positive survives the filter.
+        AnswerValidationError: when the model returns no negative.
     """
     expr = sample['expression']
     pos_prompt = positive_prompt.format(expression=expr, num=num_positive)
@@ -341,12 +308,13 @@ def augment_sample(backend, scorer, sample: dict, positive_prompt: str,
             positives.setdefault(compose_positive(expr, d, concat_template), c)
         if len(positives) >= num_positive:
             break
-    if not positives:
-        raise AnswerValidationError(
-            f'no generated description passed Eq. (1) (c_k > {threshold}) '
-            f'for {sample["key"]!r} ({len(seen)} descriptions scored)',
-            sorted(seen))
-    pos_texts = list(positives)[:num_positive]
+    if positives:
+        pos_texts = list(positives)[:num_positive]
+    else:
+        # no description passed Eq. (1): the original expression duplicated
+        # (Tab. 4 "w/o CREA positives"; docs/decisions/wsrvos_data.md)
+        pos_texts = [expr] * num_positive
+        positives = {expr: 1.0}
     negatives: List[str] = []
     for r in range(max_rounds):
         new = [n for n in _ask_sentences(backend, neg_prompt, sample,
@@ -368,25 +336,6 @@ def augment_sample(backend, scorer, sample: dict, positive_prompt: str,
                 negative_texts=negatives[:num_negative])
 
 
-def run_generation(samples: Iterable[dict], augment, cache, failures,
-                   progress=None) -> Tuple[int, int, int]:
-    """Resumable loop: ``augment(sample) -> record`` for samples not cached.
-
-    Returns:
-        (done now, skipped as already cached, failed).
-    """
-    done = skipped = failed = 0
-    for sample in samples:
-        if sample['key'] in cache:
-            skipped += 1
-        else:
-            try:
-                cache.put(sample['key'], augment(sample))
-                done += 1
-            except (AnswerValidationError, ValueError, KeyError,
-                    FileNotFoundError, RuntimeError) as err:
-                failures.log('wsrvos_crea', sample['key'], err)
-                failed += 1
-        if progress is not None:
-            progress.update(1)
-    return done, skipped, failed
+def is_fallback_record(record: dict, expression: str) -> bool:
+    """True for a record whose positives are only the original expression."""
+    return all(p == expression.strip() for p in record['positive_texts'])

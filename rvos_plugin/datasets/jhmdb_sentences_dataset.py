@@ -15,6 +15,7 @@ import json
 import os
 import os.path as osp
 import random
+import warnings
 from typing import Dict, List, Optional
 
 from mmengine.dataset import BaseDataset
@@ -151,8 +152,19 @@ class RVOSJHMDBSentencesDataset(OfficialLayoutMixin, BaseDataset):
                          data_prefix=dict(img_path=''), **kwargs)
 
     def load_sample_list(self) -> List[list]:
-        """Read the frozen sample list, or generate and save it."""
+        """Read the frozen sample list, or generate and save it.
+
+        In a distributed run only rank 0 generates and writes the file
+        (atomically); the other ranks wait at a barrier and read it. A rank
+        that still cannot see it (data root not shared, or read-only)
+        generates the same list from the seed in memory.
+        """
+        from mmengine.dist import barrier, is_main_process
         path = osp.join(self.data_root, self.sample_list_file)
+        if not osp.isfile(path):
+            if is_main_process():
+                self._write_sample_list(path, self._generate_samples())
+            barrier()
         if osp.isfile(path):
             samples = load_json(path, 'JHMDB sample list')
             for i, entry in enumerate(samples):
@@ -162,13 +174,25 @@ class RVOSJHMDBSentencesDataset(OfficialLayoutMixin, BaseDataset):
                         'mask_path, n_frames, query]; delete the file to '
                         'regenerate it.')
             return samples
-        samples = generate_jhmdb_samples(self.data_root, self.ann_file,
-                                         self.seed, self.frames_per_video,
-                                         self.image_dir, self.mask_dir_name,
-                                         self.policy)
-        with open(path, 'w') as f:
-            json.dump(samples, f)
-        return samples
+        return self._generate_samples()
+
+    def _generate_samples(self) -> List[list]:
+        return generate_jhmdb_samples(self.data_root, self.ann_file,
+                                      self.seed, self.frames_per_video,
+                                      self.image_dir, self.mask_dir_name,
+                                      self.policy)
+
+    @staticmethod
+    def _write_sample_list(path: str, samples: List[list]) -> None:
+        tmp = f'{path}.tmp.{os.getpid()}'
+        try:
+            with open(tmp, 'w') as f:
+                json.dump(samples, f)
+            os.replace(tmp, path)
+        except OSError as e:
+            warnings.warn(f'could not save the JHMDB sample list to {path!r} '
+                          f'({e}); it is regenerated from the seed at every '
+                          'start (same list).')
 
     def load_data_list(self) -> List[dict]:
         data_list = []

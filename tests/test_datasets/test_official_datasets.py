@@ -215,3 +215,67 @@ def test_ref_davis17_converter_and_annotators(tmp_path):
         stack_frame_masks(sample, 'gt_mask').numpy(), truth[vid] == obj)
     np.testing.assert_array_equal(
         stack_frame_masks(sample, 'gt_void_mask').numpy(), truth[vid] == 255)
+
+
+def test_centred_window_with_interval():
+    # WSRVOS Sec. 4.2: 4 frames at 10-frame intervals around frame i = 30
+    assert centred_window(30, 4, 100, interval=10) == [10, 20, 30, 40]
+    assert centred_window(5, 4, 100, interval=10) == [0, 0, 5, 15]
+    assert centred_window(95, 4, 100, interval=10) == [75, 85, 95, 99]
+    for i in range(10):  # interval 1 is the MTTR window
+        assert centred_window(i, 5, 10, 1) == [
+            min(max(j, 0), 9) for j in range(i - 2, i + 3)]
+    with pytest.raises(ValueError):
+        centred_window(3, 4, 10, interval=0)
+
+
+def test_frame_sample_interval_in_video_frames():
+    from rvos_plugin.datasets.transforms.frame_sampling import listed_step
+    from rvos_plugin.registry import TRANSFORMS
+    names = [f'{5 * t:05d}' for t in range(40)]  # Ref-YTVOS: every 5th
+    assert listed_step(names, 10) == 2  # released code: round(10 / 5)
+    assert listed_step([f'{t:05d}' for t in range(9)], 10) == 10
+    t = TRANSFORMS.build(dict(type='RVOSFrameSample', num_frames=4,
+                              interval=10, interval_unit='frame_number'))
+    for _ in range(20):
+        inds = t(dict(frame_names=names))['frame_inds']
+        assert [b - a for a, b in zip(inds, inds[1:])] == [2, 2, 2]
+    with pytest.raises(ValueError, match='numeric'):
+        t(dict(frame_names=['a', 'b'], video_id='v'))
+
+
+def _jhmdb_rank(rank, world, root, init_file, results):
+    import torch.distributed as dist
+    from rvos_plugin.datasets import jhmdb_sentences_dataset as jm
+    dist.init_process_group('gloo', init_method=f'file://{init_file}',
+                            rank=rank, world_size=world)
+    writes = []
+    original = jm.RVOSJHMDBSentencesDataset._write_sample_list
+
+    def counting(path, samples):
+        writes.append(rank)
+        original(path, samples)
+
+    jm.RVOSJHMDBSentencesDataset._write_sample_list = staticmethod(counting)
+    ds = jm.RVOSJHMDBSentencesDataset(data_root=root, seed=3, pipeline=[])
+    results.put((rank, writes, len(ds)))
+    dist.destroy_process_group()
+
+
+def test_jhmdb_sample_list_written_by_rank_zero_only(tmp_path):
+    import torch.multiprocessing as mp
+    make_jhmdb_fixture(str(tmp_path))
+    ctx = mp.get_context('fork')  # no re-import: a second, not 20
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_jhmdb_rank,
+                         args=(r, 2, str(tmp_path), str(tmp_path / 'init'),
+                               results)) for r in range(2)]
+    for p in procs:
+        p.start()
+    out = sorted(results.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+    assert out == [(0, [0], 6), (1, [], 6)]
+    saved = json.loads(
+        (tmp_path / 'jhmdb_sentences_samples_metadata.json').read_text())
+    assert len(saved) == 6

@@ -1,38 +1,28 @@
 # A2D-Sentences, official release layout (RVOSA2DSentencesDataset).
 # Sample = (query, video, annotated frame, instance); clip = window centred on
 # the annotated frame, only the centre frame has a target (MTTR protocol).
+_base_ = './rvos_pipelines.py'
 dataset_type = 'RVOSA2DSentencesDataset'
 data_root = 'data/a2d_sentences'
-num_frames = 4        # WSRVOS Sec. 4.1: 4-frame window
-frame_interval = 1    # consecutive frames around the annotated one (MTTR)
-short_side = 320      # WSRVOS Sec. 4.1: short side 320 ...
-max_size = 640        # ... long side at most 640
+frame_interval = 1    # consecutive frames around the annotated one (MTTR);
+                      # the WSRVOS configs set 10 (Sec. 4.2)
+# 4-frame window, short side 320 / long side <= 640: WSRVOS Sec. 4.1
 
-train_pipeline = [
-    dict(type='RVOSCentredFrameSample', num_frames=num_frames),
-    dict(type='LoadRVOSFrames'),
-    dict(type='LoadRVOSFileMasks'),
-    dict(type='RVOSResize', short_side=short_side, max_size=max_size),
-    dict(type='RVOSRandomFlip', prob=0.5),
-    dict(type='PackRVOSInputs'),
-]
-test_pipeline = [
-    dict(type='RVOSCentredFrameSample', num_frames=num_frames),
-    dict(type='LoadRVOSFrames'),
-    dict(type='RVOSResize', short_side=short_side, max_size=max_size),
-    dict(type='LoadRVOSFileMasks'),  # after the resize: GT at original size
-    dict(type='PackRVOSInputs'),
-]
-train_dataloader = dict(
-    batch_size=1, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, split='train',
-                 pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1, num_workers=2, persistent_workers=True, drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, split='test',
-                 test_mode=True, pipeline=test_pipeline))
+train_frame_sample = dict(type='RVOSCentredFrameSample',
+                          num_frames=_base_.num_frames,
+                          interval=frame_interval)
+test_frame_sample = dict(type='RVOSCentredFrameSample',
+                         num_frames=_base_.num_frames,
+                         interval=frame_interval)
+load_annotations = dict(type='LoadRVOSFileMasks')  # instance h5
+train_pipeline = [train_frame_sample, _base_.load_frames, load_annotations,
+                  _base_.resize, _base_.random_flip, _base_.pack_inputs]
+test_pipeline = [test_frame_sample, _base_.load_frames, _base_.resize,
+                 load_annotations, _base_.pack_inputs]
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root,
+                                     pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root,
+                                   split='test', pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # mAP over all query masks when the model provides pred_instances
 # (MTTR 50 queries, ReferFormer 5); 'top1' is ~3 points lower.

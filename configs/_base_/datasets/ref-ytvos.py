@@ -1,39 +1,30 @@
 # Ref-YouTube-VOS, official layout (RVOSRefYouTubeVOSDataset).
 # valid = the 202 videos of valid minus test; scoring is server-only, so the
 # evaluator writes the submission zip.
+_base_ = './rvos_pipelines.py'
 dataset_type = 'RVOSRefYouTubeVOSDataset'
 data_root = 'data/ref-youtube-vos'
-num_frames = 4        # WSRVOS Sec. 4.1: 4 frames ...
-frame_interval = 10   # ... at interval 10 on Ref-YouTube-VOS
-short_side = 360      # WSRVOS Sec. 4.1: short side 360 on Ref-YTVOS
-max_size = 640
+frame_interval = 10   # WSRVOS Sec. 4.2: T = 4 frames at 10-frame intervals,
+short_side = 360      # counted in video frames (JPEGImages keep every 5th
+                      # frame: 2 listed frames, as the released code)
 
-train_pipeline = [
-    dict(type='RVOSFrameSample', num_frames=num_frames,
-         interval=frame_interval),
-    dict(type='LoadRVOSFrames'),
-    dict(type='LoadRVOSFileMasks'),
-    dict(type='RVOSResize', short_side=short_side, max_size=max_size),
-    dict(type='RVOSRandomFlip', prob=0.5),
-    dict(type='PackRVOSInputs'),
-]
-test_pipeline = [
-    dict(type='RVOSFrameSample', test_mode=True),
-    dict(type='LoadRVOSFrames'),
-    dict(type='RVOSResize', short_side=short_side, max_size=max_size),
-    dict(type='PackRVOSInputs'),
-]
-train_dataloader = dict(
-    batch_size=1, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, split='train',
-                 pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1, num_workers=2, persistent_workers=True, drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, split='valid',
-                 test_ann_file='meta_expressions/test/meta_expressions.json',
-                 test_mode=True, pipeline=test_pipeline))
+train_frame_sample = _base_.train_frame_sample
+train_frame_sample.interval = frame_interval
+train_frame_sample.interval_unit = 'frame_number'
+load_annotations = dict(type='LoadRVOSFileMasks')  # palette PNGs
+resize = _base_.resize
+resize.short_side = short_side  # WSRVOS Sec. 4.1: short side 360 here
+train_pipeline = [train_frame_sample, _base_.load_frames, load_annotations,
+                  resize, _base_.random_flip, _base_.pack_inputs]
+# valid has no masks
+test_pipeline = [_base_.test_frame_sample, _base_.load_frames, resize,
+                 _base_.pack_inputs]
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root,
+                                     pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(
+    type=dataset_type, data_root=data_root,
+    test_ann_file='meta_expressions/test/meta_expressions.json',
+    pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='RVOSRefYTVOSSubmission',
                      outfile_prefix='work_dirs/ref_ytvos_submission')

@@ -4,5 +4,5 @@ _base_ = '../wsrvos_swin-t_roberta-b_4xb1-4x10x1-50e_ref-ytvos_test-ref-davis17.
 
 wsrvos_train_pipeline = _base_.wsrvos_train_pipeline
 wsrvos_train_pipeline[2]['ann_file'] = (
-    'data/ref-ytvos/wsrvos_crea_train_thr0.9.json')
+    'data/ref-youtube-vos/wsrvos_crea_train_thr0.9.json')
 train_dataloader = dict(dataset=dict(pipeline=wsrvos_train_pipeline))

@@ -5,6 +5,7 @@ The expression generation tool (and the released code) write one JSON keyed
 "positive_confidences": [...], "negative_texts": [...]}``.
 """
 import json
+import os
 import os.path as osp
 from typing import Dict
 
@@ -38,9 +39,12 @@ class LoadWSRVOSExpressions(BaseTransform):
     def __init__(self, ann_file: str, prefix: str) -> None:
         if not osp.isfile(ann_file):
             raise FileNotFoundError(
-                f'WSRVOS expression file not found: {ann_file!r}. Generate it '
-                'with tools/expression_generation (or download the released '
-                'JSON) and set LoadWSRVOSExpressions.ann_file.')
+                f'WSRVOS expression file not found: {ann_file!r} (relative '
+                f'paths are read from {os.getcwd()!r}). Generate it with '
+                '`python tools/expression_generation/generate_expressions.py '
+                f'--dataset <ref-ytvos|a2d|mevis> --data-root <root> --out '
+                f'{ann_file}` (docs/datasets.md, "WSRVOS expressions") or set '
+                'expression_file in the config.')
         self.ann_file = ann_file
         self.prefix = prefix
         with open(ann_file) as f:

@@ -52,6 +52,11 @@ class RVOSFrameSample(BaseTransform):
     Args:
         num_frames (int): Clip length T for training.
         interval (int): Step between sampled training frames.
+        interval_unit (str): ``'index'`` counts positions in
+            ``frame_names``; ``'frame_number'`` counts video frames through
+            the numeric frame names, for layouts that keep every n-th frame
+            (Ref-YouTube-VOS lists ``00000, 00005, ...``: 10 video frames =
+            2 listed frames, as the WSRVOS released code computes it).
         test_mode (bool): Take every frame of the video, in order.
         max_test_frames (int, optional): In test mode, cap the number of
             frames by uniform sub-sampling (None = all frames, as the
@@ -61,10 +66,15 @@ class RVOSFrameSample(BaseTransform):
     def __init__(self,
                  num_frames: int = 4,
                  interval: int = 1,
+                 interval_unit: str = 'index',
                  test_mode: bool = False,
                  max_test_frames: int = None):
+        if interval_unit not in ('index', 'frame_number'):
+            raise ValueError("interval_unit must be 'index' or "
+                             f"'frame_number', got {interval_unit!r}")
         self.num_frames = num_frames
         self.interval = interval
+        self.interval_unit = interval_unit
         self.test_mode = test_mode
         self.max_test_frames = max_test_frames
 
@@ -77,12 +87,45 @@ class RVOSFrameSample(BaseTransform):
                                    self.max_test_frames).round().astype(
                                        int).tolist()
         else:
-            inds = sample_clip_indices(total, self.num_frames, self.interval,
+            inds = sample_clip_indices(total, self.num_frames,
+                                       self.listed_interval(results),
                                        np.random)
         results['frame_inds'] = inds
         results['num_video_frames'] = total
         return results
 
+    def listed_interval(self, results: dict) -> int:
+        """The interval in positions of ``frame_names``."""
+        if self.interval_unit == 'index':
+            return self.interval
+        return listed_step(results['frame_names'], self.interval,
+                           results.get('video_id'))
+
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(num_frames={self.num_frames}, '
-                f'interval={self.interval}, test_mode={self.test_mode})')
+                f'interval={self.interval}, '
+                f'interval_unit={self.interval_unit!r}, '
+                f'test_mode={self.test_mode})')
+
+
+def listed_step(frame_names: List[str], interval: int,
+                video_id: str = None) -> int:
+    """Positions of ``frame_names`` spanning ``interval`` video frames.
+
+    ``round(interval / d)`` (at least 1) with ``d`` the smallest positive
+    step between consecutive numeric frame names.
+
+    Raises:
+        ValueError: a frame name is not a number.
+    """
+    try:
+        numbers = [int(n) for n in frame_names]
+    except ValueError:
+        raise ValueError(
+            f'video {video_id!r}: interval_unit="frame_number" needs numeric '
+            f'frame names, got {frame_names[:3]}...; use '
+            'interval_unit="index".') from None
+    steps = [b - a for a, b in zip(numbers, numbers[1:]) if b > a]
+    if not steps:
+        return 1
+    return max(1, int(round(interval / min(steps))))

@@ -49,7 +49,8 @@ def _depth(path, seen=0):
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
 def test_config_parses_and_is_shallow(path):
-    assert _depth(path) <= 3, f'{path} inherits more than 3 levels'
+    # _depth counts files: a config and 3 levels of _base_ above it
+    assert _depth(path) - 1 <= 3, f'{path} inherits more than 3 levels'
     cfg = _load(path)
     assert cfg.model.type == 'WSRVOS'
     assert cfg.default_scope == 'mmdet'
@@ -143,3 +144,74 @@ def test_count_params_tool(capsys):
     assert counts['trainable'] == sum(
         p.numel() for p in model.parameters() if p.requires_grad)
     assert counts['total'] > counts['trainable'] > 0
+
+
+SWIN_B = sorted(glob.glob(osp.join(REPO, 'configs', 'wsrvos',
+                                   'wsrvos_swin-b_*.py')))
+
+
+@pytest.mark.parametrize('path', SWIN_B, ids=osp.basename)
+def test_swin_b_configs_change_only_the_backbone(path):
+    swin_t = path.replace('wsrvos_swin-b_', 'wsrvos_swin-t_')
+    assert open(path).read().count("_base_ = './" + osp.basename(swin_t))
+    b, t = _load(path).to_dict(), _load(swin_t).to_dict()
+    assert b['model'].pop('vision_encoder')['arch'] == 'base'
+    t['model'].pop('vision_encoder')
+    assert b == t
+
+
+def _dataset_roots(cfg):
+    out = []
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        ds = (cfg.get(key) or {}).get('dataset')
+        if ds:
+            out.append((ds['type'], ds['data_root']))
+    return out
+
+
+def test_one_data_root_per_dataset_and_crea_file_inside_it():
+    roots = {}
+    for path in CONFIGS + sorted(glob.glob(osp.join(
+            REPO, 'configs', '_base_', 'datasets', '*.py'))):
+        cfg = _load(path)
+        for dataset_type, root in _dataset_roots(cfg):
+            roots.setdefault(dataset_type, set()).add(root)
+        ds = (cfg.get('train_dataloader') or {}).get('dataset') or {}
+        for step in ds.get('pipeline', []):
+            if step['type'] == 'LoadWSRVOSExpressions' and \
+                    'synthetic' not in ds['data_root']:  # official sets
+                assert step['ann_file'].startswith(ds['data_root'] + '/'), \
+                    (path, step['ann_file'])
+    roots.pop(None, None)
+    assert {k: len(v) for k, v in roots.items()
+            if k != 'RVOSMeViSDataset'} == {k: 1 for k in roots
+                                            if k != 'RVOSMeViSDataset'}, roots
+    assert roots['RVOSRefYouTubeVOSDataset'] == {'data/ref-youtube-vos'}
+    assert roots['RVOSA2DSentencesDataset'] == {'data/a2d_sentences'}
+
+
+def test_a2d_configs_paper_sampling_and_table1_protocol():
+    a2d = _load(osp.join(REPO, 'configs', 'wsrvos',
+                         'wsrvos_swin-t_roberta-b_4xb1-4x10x1-50e_'
+                         'a2d-sentences.py'))
+    sample = a2d.train_dataloader.dataset.pipeline[0]
+    assert (sample.type, sample.num_frames, sample.interval) == (
+        'RVOSCentredFrameSample', 4, 10)  # 4x10x1, Sec. 4.2
+    assert a2d.test_dataloader.dataset.split == 'test'
+    assert a2d.test_dataloader.dataset.type == 'RVOSA2DSentencesDataset'
+    assert a2d.test_evaluator.type == 'RVOSA2DMetric'
+    assert a2d.test_evaluator.map_queries == 'top1'
+    jhmdb = _load(osp.join(REPO, 'configs', 'wsrvos',
+                           'wsrvos_swin-t_roberta-b_4xb1-4x10x1-50e_'
+                           'a2d-sentences_test-jhmdb-sentences.py'))
+    assert jhmdb.train_dataloader.to_dict() == a2d.train_dataloader.to_dict()
+    assert jhmdb.test_dataloader.dataset.type == 'RVOSJHMDBSentencesDataset'
+    ytvos = _load(osp.join(REPO, 'configs', 'wsrvos',
+                           'wsrvos_swin-t_roberta-b_4xb1-4x10x1-50e_'
+                           'ref-ytvos.py'))
+    assert ytvos.test_dataloader.dataset.split == 'valid'
+    assert ytvos.test_dataloader.dataset.test_ann_file
+    assert ytvos.test_evaluator.type == 'RVOSRefYTVOSSubmission'
+    user = _load(osp.join(REPO, 'configs', 'wsrvos_swin-t.py'))
+    sample = user.train_dataloader.dataset.pipeline[0]
+    assert (sample.interval, sample.interval_unit) == (10, 'frame_number')
