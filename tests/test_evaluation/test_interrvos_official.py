@@ -271,3 +271,29 @@ def test_cli_imports_neither_torch_nor_mmengine(split, tmp_path):
     with open(out) as f:
         assert set(json.load(f)['final']) == {
             'Referring', 'Actor-Target', 'Overall', 'Target'}
+
+
+def test_write_subset_reproduces_the_actor_target_files(split, tmp_path):
+    root, files = split
+    meta = files['meta_expressions.json']
+    for video in meta['videos'].values():  # the subset rule's input
+        for exp_id, expression in video['expressions'].items():
+            expression['caption_type'] = (
+                'unidirectional' if exp_id in ('2', '3') else 'single')
+    with open(osp.join(root, 'meta_expressions.json'), 'w') as f:
+        json.dump(meta, f)
+    out = str(tmp_path / 'subset')
+    args = [osp.join(root, 'results.json'), '--meta',
+            osp.join(root, 'meta_expressions.json'), '--mask-dict',
+            osp.join(root, 'mask_dict.json'), '--nproc', '1',
+            '--no-progress']
+    made = eval_interrvos.main(args + ['--write-subset', out])
+    given = eval_interrvos.main(args + [
+        '--new-meta', osp.join(root, 'new_meta_expressions.json'),
+        '--new-mask-dict', osp.join(root, 'new_mask_dict.json')])
+    for group in ('Referring', 'Actor-Target', 'Overall', 'Target'):
+        assert made[group] == given[group]  # remapped anno ids, same masks
+    with open(osp.join(out, 'new_meta_expressions.json')) as f:
+        subset = json.load(f)['videos']
+    assert {v: sorted(i['expressions']) for v, i in subset.items()} == {
+        f'vid{v}': ['2', '3'] for v in range(3)}

@@ -13,8 +13,10 @@ expression: Overall, Referring) and ``new_meta_expressions.json`` +
 ``new_mask_dict.json`` (the actor-target subset: Actor-Target, Target);
 each file can also be given alone (``--meta`` ...). Without the ``new_*``
 files only Overall is computed: that is the authors' ``eval_mevis.py``
-(MeViS valid_u, any MeViS-format split). Several ``results_pid_<k>.json``
-are merged as their ``merge_json.py`` does.
+(MeViS valid_u, any MeViS-format split); ``--write-subset DIR`` derives the
+``new_*`` files of an InterRVOS-format split that lacks them (synthetic
+set, own data). Several ``results_pid_<k>.json`` are merged as their
+``merge_json.py`` does.
 
 Prints the groups and writes ``{group: {J, F, J&F, num_expressions},
 "final": {group: official percent block}, "per_expression": ...}``.
@@ -51,6 +53,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--new-meta', help='new_meta_expressions.json '
                         '(actor-target subset)')
     parser.add_argument('--new-mask-dict', help='new_mask_dict.json')
+    parser.add_argument(
+        '--write-subset', metavar='DIR',
+        help='for splits without new_* files (synthetic or your own data): '
+        'write DIR/new_meta_expressions.json and DIR/new_mask_dict.json (the '
+        'unidirectional expressions with a target) and evaluate with them')
     parser.add_argument('--out', help='write the results to this JSON file')
     parser.add_argument('--nproc', type=int, default=available_cores(),
                         help='worker processes (default: available cores)')
@@ -73,6 +80,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                 setattr(args, key, path)
     if not args.meta or not args.mask_dict:
         parser.error('give --data-dir, or --meta and --mask-dict.')
+    if args.write_subset:
+        if args.new_meta:
+            parser.error('--write-subset: the split already has '
+                         f'{args.new_meta}; drop the option to use it.')
+        args.new_meta = osp.join(args.write_subset,
+                                 'new_meta_expressions.json')
+        args.new_mask_dict = osp.join(args.write_subset, 'new_mask_dict.json')
     if bool(args.new_meta) != bool(args.new_mask_dict):
         parser.error('new_meta_expressions.json and new_mask_dict.json go '
                      'together (found only one of them).')
@@ -134,8 +148,27 @@ def evaluate(results: List[str], meta: str, mask_dict: str,
     return summary
 
 
+def write_subset(meta: str, mask_dict: str, new_meta: str,
+                 new_mask_dict: str) -> int:
+    """Write the actor-target subset files; returns #expressions."""
+    subset, masks = protocol.actor_target_subset(
+        *protocol.load_split(meta, mask_dict))
+    os.makedirs(osp.dirname(osp.abspath(new_meta)), exist_ok=True)
+    with open(new_meta, 'w') as f:
+        json.dump(subset, f)
+    with open(new_mask_dict, 'w') as f:
+        json.dump(masks, f)
+    count = sum(len(v['expressions']) for v in subset['videos'].values())
+    print(f'actor-target subset: {count} expressions written to {new_meta} '
+          f'and {new_mask_dict}')
+    return count
+
+
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
+    if args.write_subset:
+        write_subset(args.meta, args.mask_dict, args.new_meta,
+                     args.new_mask_dict)
     result = evaluate(args.results, args.meta, args.mask_dict, args.new_meta,
                       args.new_mask_dict, args.nproc, args.missing,
                       progress=not args.no_progress)

@@ -126,6 +126,42 @@ def target_anno_ids(expression: dict, name: str) -> List:
     return list(ids)
 
 
+def actor_target_subset(videos: dict, masks: dict) -> Tuple[dict, dict]:
+    """The actor-target subset files from a full InterRVOS-format split.
+
+    Writes what the released val folder ships as ``new_meta_expressions.json``
+    / ``new_mask_dict.json``, for splits that lack them (the synthetic set,
+    a user's own data): the ``unidirectional`` expressions with a non-empty
+    ``subject/object.anno_id.object`` (the dataset's ``has_target`` rule),
+    same video / expression ids, and the masks of the anno ids they use.
+
+    Args:
+        videos (dict): ``meta_expressions.json['videos']``.
+        masks (dict): ``mask_dict.json``.
+
+    Returns:
+        tuple[dict, dict]: (``{"videos": ...}`` subset meta, subset masks).
+    """
+    subset, used = {}, set()
+    for video, info in videos.items():
+        chosen = {}
+        for exp_id, expression in info['expressions'].items():
+            roles = (expression.get('subject/object') or {}).get(
+                'anno_id') or {}
+            if expression.get('caption_type') == 'unidirectional' and \
+                    roles.get('object'):
+                chosen[exp_id] = expression
+                used.update(str(a) for a in expression.get('anno_id', []))
+                used.update(str(a) for a in roles['object'])
+        if chosen:
+            subset[video] = dict(info, expressions=chosen)
+    missing = sorted(used - set(masks))
+    if missing:
+        raise KeyError(f'anno ids {missing[:10]} of actor-target expressions '
+                       'are not in the mask dict.')
+    return {'videos': subset}, {a: masks[a] for a in sorted(used)}
+
+
 def set_shared(splits: dict, results: dict, missing: str) -> None:
     """Set the per-process data: ``splits[name] = (videos, masks, path)``."""
     _SHARED.update(splits=splits, results=results, missing=missing)
