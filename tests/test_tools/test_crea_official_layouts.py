@@ -23,6 +23,14 @@ from rvos_plugin.testing import (load_tool_module, make_a2d_fixture,
                                  make_ref_ytvos_fixture)
 
 
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch):
+    """Requests to the local test server never go through a proxy."""
+    for var in ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY',
+                'all_proxy', 'ALL_PROXY'):
+        monkeypatch.delenv(var, raising=False)
+
+
 class WordScorer:
     """Eq. (1) stand-in: share of the original expression's words present."""
 

@@ -42,6 +42,7 @@ import socket
 import sys
 import time
 import urllib.parse
+import urllib.request
 
 HERE = osp.dirname(osp.abspath(__file__))
 
@@ -93,7 +94,8 @@ def parse_args(argv=None):
                    help='units in flight (default 8 for --backend openai, '
                    '1 otherwise; local backends always use 1)')
     p.add_argument('--max-failures', type=int, default=10,
-                   help='stop after this many failed units (default 10)')
+                   help='stop once more than this many units failed '
+                   '(default 10)')
     p.add_argument('--allow-partial', action='store_true',
                    help='write --out even when units failed (training then '
                    'stops at the first missing key)')
@@ -122,11 +124,16 @@ def check_server_reachable(base_url: str, timeout: float = 5.0,
                            retry_wait: float = 1.0) -> None:
     """Fail fast when nothing listens at ``base_url`` (one retry).
 
+    Skipped when the requests go through an HTTP(S) proxy.
+
     Raises:
         ConnectionError: naming the URL and what to check.
     """
     url = urllib.parse.urlparse(base_url)
     port = url.port or (443 if url.scheme == 'https' else 80)
+    if urllib.request.getproxies().get(url.scheme) and \
+            not urllib.request.proxy_bypass(url.hostname or ''):
+        return  # requests go through a proxy: nothing to check directly
     last = None
     for attempt in range(2):
         try:
