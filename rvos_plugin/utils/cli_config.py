@@ -7,8 +7,8 @@
   set beside a Ref-YouTube-VOS training set) is an error naming the key to
   set, unless that key is set explicitly too.
 * Unknown top-level keys: a key close to one the runner reads
-  (``optim_wraper``) or a component dict nobody reads is reported with its
-  near matches -- a warning, or an error with ``--strict-cfg``.
+  (``optim_wraper``) is reported with its near matches -- a warning, or an
+  error with ``--strict-cfg``.
 * ``--resume``: resume from the work dir's latest checkpoint (an error when
   there is none), ``--resume auto`` (resume if there is one, else say that
   training starts fresh) or ``--resume PATH``.
@@ -179,9 +179,10 @@ def unknown_top_level_keys(cfg: Config) -> Dict[str, List[str]]:
     """Top-level keys nothing reads, with their near matches.
 
     A key is reported when it is close to a key the runner reads (a
-    misspelling) or when it holds a component dict (``type=...``) under a
-    name nobody reads. Plain helper variables (numbers, strings, pipelines)
-    are config variables and not reported.
+    misspelling, difflib ratio >= 0.85). Other helper
+    variables (``num_frames``, ``resize = dict(type=...)`` used by
+    pipelines) are config variables and not reported: after parsing, a
+    variable and a forgotten component look alike.
 
     Returns:
         dict: ``{key: [near matches]}``.
@@ -192,10 +193,8 @@ def unknown_top_level_keys(cfg: Config) -> Dict[str, List[str]]:
                 key.endswith('_pipeline'):
             continue
         near = difflib.get_close_matches(key, sorted(RUNNER_KEYS), n=3,
-                                         cutoff=0.8)
-        value = cfg[key]
-        is_component = isinstance(value, dict) and 'type' in value
-        if near or is_component:
+                                         cutoff=0.85)
+        if near:
             out[key] = near
     return out
 

@@ -71,15 +71,16 @@ MISSPELT = {
     'default_hook': 'default_hook = dict()',
     'custom_hook': 'custom_hook = []',
     'train_cgf': 'train_cgf = dict(max_epochs=100)',
-    'modle': "modle = dict(type='X')",
-    'unread_component': "my_sampler = dict(type='DefaultSampler')",
+    'modell': "modell = dict(type='X')",
+    'visualiser': "visualiser = dict(type='Visualizer')",
+    'randomnes': 'randomnes = dict(seed=3)',
 }
 
 
 @pytest.mark.parametrize('key', sorted(MISSPELT))
 def test_unknown_key_warns_and_strict_refuses(monkeypatch, tmp_path, key):
     path = _config_with(tmp_path, MISSPELT[key])
-    name = key if key != 'unread_component' else 'my_sampler'
+    name = key
     with pytest.warns(UserWarning, match=name):
         _cfg(monkeypatch, 'train', path, '--work-dir', str(tmp_path))
     with pytest.raises(ConfigKeyError, match=f'{name}.*user_cfg.py|'
