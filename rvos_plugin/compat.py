@@ -21,12 +21,12 @@ when the job runs without CUDA (mmengine always calls
 ``torch.cuda.set_device``).
 
 Trust model for checkpoints: an mmengine checkpoint is a pickle, and loading
-a pickle can execute code. By default this plugin loads local checkpoints
-with ``weights_only=False`` (needed for ``resume`` and for checkpoints written
-by mmengine), exactly as torch < 2.6 did: **only load checkpoints you trust**.
-Set the environment variable ``RVOS_CHECKPOINT_WEIGHTS_ONLY=1`` to force
-``weights_only=True`` for every local load (plain state dicts still load;
-full mmengine checkpoints then fail loudly rather than run code).
+a pickle can execute code. This plugin loads every local checkpoint with
+``weights_only=True`` and an allowlist of exactly what mmengine's and our
+checkpoints contain (:mod:`rvos_plugin.utils.safe_checkpoint`): a file that
+needs anything else is refused with an error naming it. ``RVOS_TRUST_PICKLE=1``
+(or ``--trust-pickle`` on tools/train.py and tools/test.py) switches to
+``weights_only=False`` for files you trust.
 """
 import os
 import warnings
@@ -34,39 +34,26 @@ from typing import Optional
 
 _PATCHED = {'checkpoint': False, 'registries': False}
 
-WEIGHTS_ONLY_ENV = 'RVOS_CHECKPOINT_WEIGHTS_ONLY'
-
-
-def checkpoint_weights_only() -> bool:
-    """Return the ``weights_only`` policy for local checkpoint loading."""
-    return os.environ.get(WEIGHTS_ONLY_ENV, '0').lower() in ('1', 'true',
-                                                              'yes')
 
 
 def patch_checkpoint_loading() -> None:
     """Re-register mmengine's local ``CheckpointLoader`` scheme.
 
-    The replacement passes an explicit ``weights_only`` to ``torch.load``
-    (see the module docstring for the trust model) and turns a missing file
-    into a ``FileNotFoundError`` that names it.
+    The replacement loads with ``weights_only=True`` and the project's
+    allowlist (see the module docstring for the trust model); a missing,
+    truncated, corrupt or unsafe file raises an error that names it.
     """
     if _PATCHED['checkpoint']:
         return
-    import torch
     from mmengine.runner.checkpoint import CheckpointLoader
+
+    from rvos_plugin.utils.safe_checkpoint import load_checkpoint_file
 
     def load_from_local(filename: str, map_location=None):
         path = os.path.expanduser(filename)
         if path.startswith('file://'):
             path = path[len('file://'):]
-        if not os.path.isfile(path):
-            raise FileNotFoundError(
-                f'Checkpoint file not found: {path!r}. Check the path given '
-                'to load_from / --resume / the test checkpoint argument.')
-        return torch.load(
-            path,
-            map_location=map_location,
-            weights_only=checkpoint_weights_only())
+        return load_checkpoint_file(path, map_location=map_location)
 
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_from_local, force=True)

@@ -3,6 +3,8 @@
 # Multi-node: NNODES, NODE_RANK, MASTER_ADDR and PORT from the environment.
 # On GPUs each process takes one GPU (nccl); without CUDA the same command
 # runs NUM_PROCS CPU processes over gloo (rvos_plugin.utils.launch).
+# If one worker fails, torchrun stops the others (no hang) and this script
+# exits with the failure's status after saying which rank failed.
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}
@@ -22,3 +24,12 @@ $PYTHON -m torch.distributed.run \
     "$ROOT/tools/train.py" \
     $CONFIG \
     --launcher pytorch ${@:3}
+STATUS=$?
+if [ $STATUS -ne 0 ]; then
+    echo "dist_train.sh: training FAILED (exit status $STATUS). A worker" \
+         "process failed and torchrun stopped the others; the failing" \
+         "rank and its traceback are above (torchrun's 'Root Cause'" \
+         "section). Fix the error, then rerun with --resume to continue" \
+         "from the last checkpoint." >&2
+fi
+exit $STATUS

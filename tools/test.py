@@ -12,6 +12,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from rvos_plugin.utils.cli_config import add_config_args, load_config  # noqa
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Test (and evaluate) an RVOS model')
@@ -52,6 +54,7 @@ def parse_args():
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    add_config_args(parser)  # --data-root, --strict-cfg, --trust-pickle
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -60,10 +63,8 @@ def parse_args():
 
 
 def build_test_cfg(args) -> Config:
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args)  # --cfg-options, --data-root, --strict-cfg
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

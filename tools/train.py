@@ -9,9 +9,13 @@ _REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402,F401
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
+
+from rvos_plugin.utils.cli_config import (RESUME_LATEST,  # noqa: E402
+                                          add_config_args, apply_resume,
+                                          load_config)
 
 
 def parse_args():
@@ -31,10 +35,10 @@ def parse_args():
         '--resume',
         nargs='?',
         type=str,
-        const='auto',
-        help='If specify checkpoint path, resume from it, while if not '
-        'specify, try to auto resume from the latest checkpoint '
-        'in the work directory.')
+        const=RESUME_LATEST,
+        help='--resume PATH resumes from PATH; --resume alone from the work '
+        "dir's latest checkpoint (an error if there is none); --resume auto "
+        'resumes if there is one and otherwise starts fresh (and says so).')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -46,6 +50,7 @@ def parse_args():
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    add_config_args(parser)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -55,10 +60,8 @@ def parse_args():
 
 def build_runner_cfg(args) -> Config:
     """Load the config and apply the command-line choices (mmdet order)."""
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args)  # --cfg-options, --data-root, --strict-cfg
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     # work_dir priority: CLI > config > ./work_dirs/<config name>
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -84,12 +87,7 @@ def build_runner_cfg(args) -> Config:
                                '"auto_scale_lr.enable" or '
                                '"auto_scale_lr.base_batch_size" in your'
                                ' configuration file.')
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
+    apply_resume(cfg, args.resume)
     return cfg
 
 

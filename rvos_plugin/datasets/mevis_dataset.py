@@ -15,6 +15,7 @@ from typing import Dict, List, Optional
 from mmengine.dataset import BaseDataset
 
 from rvos_plugin.registry import DATASETS
+from .expression_text import frame_name_list, normalize_expression
 
 INTERRVOS_CAPTION_TYPES = ('single', 'multi', 'bidirectional',
                            'unidirectional')
@@ -149,10 +150,8 @@ class RVOSMeViSDataset(BaseDataset):
                     or 'frames' not in video:
                 raise RVOSAnnotationError(
                     f'{meta_path}: {item} needs "expressions" and "frames".')
-            frames = [str(f) for f in video['frames']]
-            if not frames:
-                raise RVOSAnnotationError(
-                    f'{meta_path}: {item} has an empty "frames" list.')
+            frames = frame_name_list(video['frames'], meta_path, item,
+                                     RVOSAnnotationError)
             exps = video['expressions']
             if not isinstance(exps, dict):
                 raise RVOSAnnotationError(
@@ -163,6 +162,12 @@ class RVOSMeViSDataset(BaseDataset):
                     self.parse_expression(meta_path, mask_path, masks,
                                           video_id, frames, str(exp_id),
                                           exps[exp_id]))
+        if not data_list:
+            raise RVOSAnnotationError(
+                f'{meta_path}: the split has no expression ({len(videos)} '
+                'videos, none with an expression). An empty split cannot be '
+                'trained or evaluated: re-generate the file or point '
+                'ann_file at a split with expressions.')
         return data_list
 
     def parse_expression(self, meta_path: str, mask_path: Optional[str],
@@ -174,10 +179,12 @@ class RVOSMeViSDataset(BaseDataset):
             raise RVOSAnnotationError(
                 f'{meta_path}: {item} has no "exp" text.')
         text = exp['exp']
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str) or not normalize_expression(text):
             raise RVOSAnnotationError(
-                f'{meta_path}: {item} has an empty expression; fix or remove '
-                'it from the file.')
+                f'{meta_path}: {item} has an empty expression {text!r} '
+                '(nothing visible after removing whitespace and zero-width '
+                'characters); fix or remove it from the file.')
+        text = normalize_expression(text)
         anno_ids = _as_int_list(exp.get('anno_id'), meta_path, item,
                                 'anno_id')
         obj_ids = _as_int_list(exp.get('obj_id'), meta_path, item, 'obj_id')
@@ -226,7 +233,7 @@ class RVOSMeViSDataset(BaseDataset):
         return dict(
             video_id=video_id,
             exp_id=exp_id,
-            expression=text.strip(),
+            expression=text,
             frame_dir=self._split_path(self.frame_dir_name, video_id),
             frame_names=frames,
             frame_ext=self.frame_ext,

@@ -3,6 +3,7 @@ import os.path as osp
 import warnings
 from typing import List, Optional
 
+from .expression_text import normalize_expression
 from .mevis_dataset import RVOSAnnotationError
 
 
@@ -50,11 +51,12 @@ def clean_text(text, source: str, item: str) -> str:
     Raises:
         RVOSAnnotationError: naming ``source`` and ``item``.
     """
-    if not isinstance(text, str) or not ' '.join(text.split()):
+    if not isinstance(text, str) or not normalize_expression(text):
         raise RVOSAnnotationError(
-            f'{source}: {item} has an empty expression {text!r}; fix or '
-            'remove it from the file.')
-    return ' '.join(text.split())
+            f'{source}: {item} has an empty expression {text!r} (nothing '
+            'visible after removing whitespace and zero-width characters); '
+            'fix or remove it from the file.')
+    return ' '.join(normalize_expression(text).split())
 
 
 class OfficialLayoutMixin:

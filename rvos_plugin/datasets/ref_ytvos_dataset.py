@@ -18,6 +18,7 @@ from mmengine.dataset import BaseDataset
 
 from rvos_plugin.registry import DATASETS
 from .mevis_dataset import RVOSAnnotationError, _natural_key, load_json
+from .expression_text import frame_name_list
 from .official_utils import (InvalidItemPolicy, OfficialLayoutMixin,
                              clean_text)
 
@@ -129,6 +130,12 @@ class RVOSRefYouTubeVOSDataset(OfficialLayoutMixin, BaseDataset):
                     f'{self.ann_file}: {item} needs "expressions" and a '
                     'non-empty "frames" list.')
                 continue
+            try:
+                frame_name_list(video['frames'], self.ann_file, item,
+                                RVOSAnnotationError)
+            except RVOSAnnotationError as e:
+                self.policy.invalid(str(e))
+                continue
             frame_dir = self._path(self.frame_dir_name, video_id)
             if self.check_media and not osp.isdir(frame_dir):
                 self.policy.invalid(
@@ -145,6 +152,12 @@ class RVOSRefYouTubeVOSDataset(OfficialLayoutMixin, BaseDataset):
                 if info is not None:
                     data_list.append(info)
         self.policy.warn_skipped()
+        if not data_list:
+            raise RVOSAnnotationError(
+                f'{self.ann_file}: no expression to use ({len(videos)} '
+                f'videos, {len(self.policy.skipped)} invalid items skipped). '
+                'An empty split cannot be trained or evaluated: check the '
+                'file and data_root.')
         return data_list
 
     def parse_expression(self, video_id: str, frames: List[str],

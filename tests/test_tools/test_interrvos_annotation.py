@@ -38,10 +38,10 @@ class CountingOracle(SyntheticOracleBackend):
         return super().generate(messages, images, metadata, **kw)
 
 
-def run(src, out, backend):
+def run(src, out, backend, *extra):
     pipe = tool_module('interrvos_annotation', 'run_pipeline')
-    return pipe.main([src, out, '--no-progress', '--num-frames', '3'],
-                     backend=backend)
+    return pipe.main([src, out, '--no-progress', '--num-frames', '3',
+                      *extra], backend=backend)
 
 
 def test_end_to_end_loads_through_the_dataset(tiny_synthetic, tmp_path):
@@ -126,7 +126,9 @@ def test_invalid_labels_fail_validation_and_are_logged(tiny_synthetic,
             return super().generate(messages, images, metadata, **kw)
 
     out = str(tmp_path / 'bad')
-    summary = run(tiny_synthetic, out, Inventive(objects))
+    summary = run(tiny_synthetic, out, Inventive(objects),
+                  '--max-failures', '1000')
+    assert summary['status'] == 'failures'  # written, exit status 1
     st = summary['stages']['gpt_interaction']
     assert st['failed'] == st['items'] > 0 and st['done'] == 0
     log = open(osp.join(out, '_annotation', 'failures.jsonl')).readlines()

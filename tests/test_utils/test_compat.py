@@ -26,18 +26,6 @@ def test_mmengine_checkpoint_with_message_hub_loads(tmp_path):
     assert isinstance(ckpt['message_hub']['buf'], HistoryBuffer)
 
 
-def test_weights_only_policy_refuses_pickled_objects(tmp_path, monkeypatch):
-    from mmengine.logging import HistoryBuffer
-    from mmengine.runner.checkpoint import _load_checkpoint
-    path = tmp_path / 'ckpt.pth'
-    torch.save(dict(message_hub=HistoryBuffer()), path)
-    monkeypatch.setenv(compat.WEIGHTS_ONLY_ENV, '1')
-    with pytest.raises(Exception, match='[Ww]eights only|Unsupported global'):
-        _load_checkpoint(str(path), map_location='cpu')
-    torch.save({'w': torch.zeros(1)}, path)
-    assert 'w' in _load_checkpoint(str(path), map_location='cpu')
-
-
 def test_missing_checkpoint_names_the_file(tmp_path):
     from mmengine.runner.checkpoint import _load_checkpoint
     with pytest.raises(FileNotFoundError, match='nope.pth'):

@@ -330,13 +330,29 @@ def evaluate_mevis(meta_file: str, mask_dict_file: str, pred_dir: str,
                    progress: bool = False) -> dict:
     """MeViS mode: mean over frames per (video, exp), then over pairs."""
     meta = _load_json(meta_file, 'meta_expressions.json')
-    if not isinstance(meta, dict) or 'videos' not in meta:
-        raise ValueError(f'{meta_file} has no "videos" key: expected a '
+    if not isinstance(meta, dict) or not isinstance(meta.get('videos'),
+                                                    dict):
+        raise ValueError(f'{meta_file} has no "videos" object: expected a '
                          'MeViS meta_expressions.json.')
     mask_dict = _load_json(mask_dict_file, 'mask_dict.json')
+    if not isinstance(mask_dict, dict):
+        raise ValueError(f'{mask_dict_file}: expected a JSON object '
+                         '{anno_id: [RLE or null per frame]}.')
     if not osp.isdir(pred_dir):
         raise FileNotFoundError(f'prediction folder not found: {pred_dir}')
     videos = meta['videos']
+    for video, info in videos.items():
+        if not isinstance(info, dict) or not isinstance(
+                info.get('expressions'), dict):
+            raise ValueError(f'{meta_file}: video {video!r} needs an '
+                             '"expressions" object.')
+        frames = info.get('frames')
+        if not isinstance(frames, list) or not frames or not all(
+                isinstance(f, str) and f for f in frames):
+            raise ValueError(
+                f'{meta_file}: video {video!r}: "frames" is {frames!r}; it '
+                'must be a non-empty list of frame names without extension, '
+                'e.g. ["00000", "00005"].')
     tasks = [(video, pred_dir, skip_first_last) for video in sorted(videos)]
     scores = []
     for records in ordered_imap(eval_mevis_video, tasks, nproc,

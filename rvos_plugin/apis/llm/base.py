@@ -18,6 +18,11 @@ class BackendError(RuntimeError):
     """A backend could not produce an answer (after its own retries)."""
 
 
+class BackendUnavailableError(BackendError):
+    """The backend cannot be reached at all (connection refused, unknown
+    host): every further item would fail the same way, so tools stop."""
+
+
 @runtime_checkable
 class LLMBackend(Protocol):
     """What every backend offers.

@@ -4,9 +4,11 @@ Works with the OpenAI API and with local servers that speak the same protocol
 (vLLM, LMDeploy, SGLang, Ollama serving Qwen3-VL or Llama-3.1). Plain
 ``urllib``: no extra dependency.
 """
+import errno
 import json
 import os
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -14,9 +16,21 @@ from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 
-from .base import BackendError, Message, image_to_data_url, validate_messages
+from .base import (BackendError, BackendUnavailableError, Message,
+                   image_to_data_url, validate_messages)
 
 RETRYABLE_STATUS = (408, 409, 425, 429, 500, 502, 503, 504)
+UNREACHABLE_ERRNOS = (errno.ECONNREFUSED, errno.EHOSTUNREACH,
+                      errno.ENETUNREACH)
+
+
+def is_unreachable(err: BaseException) -> bool:
+    """Connection refused / no route / unknown host (not a slow server)."""
+    reason = getattr(err, 'reason', err)
+    if isinstance(reason, (ConnectionRefusedError, socket.gaierror)):
+        return True
+    return isinstance(reason, OSError) and \
+        getattr(reason, 'errno', None) in UNREACHABLE_ERRNOS
 
 
 class OpenAICompatibleBackend:
@@ -37,12 +51,18 @@ class OpenAICompatibleBackend:
         backoff: first back-off in seconds; doubles every retry (capped at
             ``max_backoff``). A ``Retry-After`` header, when larger, wins.
         max_backoff: upper bound of one wait.
+        unreachable_retries: retries when the server cannot be reached at
+            all (connection refused, unknown host): after these the request
+            raises :class:`BackendUnavailableError` (no long back-off).
         default_kwargs: generation options sent with every request
             (``temperature``, ``max_tokens``...).
         sleep: the wait function (injectable for tests).
     """
 
     name = 'openai'
+    #: ``generate`` may run in several threads at once (tools send
+    #: concurrent requests to HTTP servers).
+    supports_concurrency = True
 
     def __init__(self,
                  base_url: str,
@@ -52,6 +72,7 @@ class OpenAICompatibleBackend:
                  max_retries: int = 5,
                  backoff: float = 2.0,
                  max_backoff: float = 60.0,
+                 unreachable_retries: int = 1,
                  default_kwargs: Optional[dict] = None,
                  sleep: Callable[[float], None] = time.sleep):
         if not base_url:
@@ -66,6 +87,8 @@ class OpenAICompatibleBackend:
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.unreachable_retries = unreachable_retries
+        self._lock = threading.Lock()
         self.default_kwargs = dict(default_kwargs or {})
         self.sleep = sleep
         self.num_requests = 0  # HTTP requests sent, retries included
@@ -75,11 +98,11 @@ class OpenAICompatibleBackend:
                 f' api_key_env={self.api_key_env!r})')
 
     def _api_key(self) -> Optional[str]:
-        if self.api_key_env is None:
+        if not self.api_key_env:
             return None
         key = os.environ.get(self.api_key_env, '').strip()
-        if not key:
-            raise BackendError(
+        if not key:  # every request would fail the same way: stop the run
+            raise BackendUnavailableError(
                 f'{type(self).__name__}: environment variable '
                 f'{self.api_key_env!r} is not set. Export your API key there '
                 f'(export {self.api_key_env}=...), or pass api_key_env=None '
@@ -126,6 +149,8 @@ class OpenAICompatibleBackend:
             BackendError: on a non-retryable HTTP status, a malformed reply,
                 or when all retries are exhausted (the message never contains
                 the key).
+            BackendUnavailableError: the server cannot be reached at all
+                (after ``unreachable_retries`` retries).
         """
         del metadata  # only offline backends use it
         body = json.dumps(self.build_payload(messages, images, **kwargs))
@@ -134,11 +159,13 @@ class OpenAICompatibleBackend:
         if key is not None:
             headers['Authorization'] = f'Bearer {key}'
         last_error = ''
+        unreachable, last_unreachable = 0, False
         for attempt in range(self.max_retries + 1):
-            retry_after = None
+            retry_after, last_unreachable = None, False
             request = urllib.request.Request(
                 self.url, data=body.encode(), headers=headers, method='POST')
-            self.num_requests += 1
+            with self._lock:
+                self.num_requests += 1
             try:
                 with urllib.request.urlopen(
                         request, timeout=self.timeout) as resp:
@@ -155,8 +182,21 @@ class OpenAICompatibleBackend:
                     ConnectionError) as err:
                 reason = getattr(err, 'reason', err)
                 last_error = f'{type(err).__name__} on {self.url}: {reason}'
+                if is_unreachable(err):
+                    unreachable, last_unreachable = unreachable + 1, True
+                    if unreachable > self.unreachable_retries:
+                        raise BackendUnavailableError(
+                            f'cannot reach {self.url} ({reason}; '
+                            f'{unreachable} attempts). Is the server '
+                            'running and --base-url right?') from None
+                    self.sleep(min(self.backoff, 1.0))
+                    continue
             if attempt < self.max_retries:
                 self.sleep(self._wait_time(attempt, retry_after))
+        if last_unreachable:
+            raise BackendUnavailableError(
+                f'cannot reach {self.url} ({last_error}). Is the server '
+                'running and --base-url right?')
         raise BackendError(f'gave up after {self.max_retries + 1} attempts; '
                            f'last error: {last_error}')
 

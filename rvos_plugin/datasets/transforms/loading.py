@@ -18,17 +18,46 @@ class RVOSDataError(RuntimeError):
 _IMREAD_RGB = getattr(cv2, 'IMREAD_COLOR_RGB', None)
 
 
+def check_image_complete(path: str, data: np.ndarray) -> None:
+    """Refuse a truncated JPEG/PNG (decoders grey-fill it and only print).
+
+    A JPEG ends with the EOI marker ``FF D9`` (trailing padding allowed), a
+    PNG with its ``IEND`` chunk; a file cut short (interrupted copy or
+    extraction) has neither.
+
+    Raises:
+        RVOSDataError: Naming ``path``.
+    """
+    head = data[:8].tobytes()
+    tail = data[-4096:].tobytes()
+    if head[:2] == b'\xff\xd8':
+        complete = b'\xff\xd9' in tail
+    elif head == b'\x89PNG\r\n\x1a\n':
+        complete = b'IEND' in tail
+    else:
+        return
+    if not complete:
+        raise RVOSDataError(
+            f'Truncated image {path!r} ({data.size} bytes, no end-of-image '
+            'marker): the decoder would fill the missing part with grey. '
+            'Re-extract it from the dataset archive.')
+
+
 def read_frame(path: str) -> np.ndarray:
     """Read one frame as an RGB uint8 array (H, W, 3).
 
     Raises:
-        RVOSDataError: The file is missing or not a decodable image.
+        RVOSDataError: The file is missing, truncated or not a decodable
+            image.
     """
     if not osp.isfile(path):
         raise RVOSDataError(
             f'Missing frame {path!r}. The expressions file lists this frame; '
             'restore it from the dataset archive or remove it from "frames".')
-    img = cv2.imread(path, _IMREAD_RGB or cv2.IMREAD_COLOR)
+    data = np.fromfile(path, dtype=np.uint8)
+    check_image_complete(path, data)
+    img = cv2.imdecode(data, _IMREAD_RGB or cv2.IMREAD_COLOR) \
+        if data.size else None
     if img is None:
         raise RVOSDataError(
             f'Corrupt or unreadable frame {path!r}; re-extract it from the '

@@ -288,6 +288,11 @@ class RVOSVideoSwin(BaseModule):
             ``(C, 3, 1, 4, 4)`` (see module docstring).
         frozen (bool): ``requires_grad=False`` and eval mode kept by
             ``train()`` (WSRVOS Sec. 4.2: encoders frozen).
+        trust_pickle (bool): Unpickle ``pretrained`` without the
+            ``weights_only`` allowlist (runs code from the file; only for
+            a file you trust that the safe loader refuses). The official
+            Kinetics checkpoints hold tensors, strings and numbers, which
+            the safe loader reads.
     """
 
     def __init__(self,
@@ -299,6 +304,7 @@ class RVOSVideoSwin(BaseModule):
                  pretrained: Optional[str] = None,
                  patch_embed_temporal: str = 'sum',
                  frozen: bool = True,
+                 trust_pickle: bool = False,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         if isinstance(arch, str):
@@ -343,6 +349,7 @@ class RVOSVideoSwin(BaseModule):
         self.num_features = self.embed_dims * 2**(len(self.depths) - 1)
         self.norm = nn.LayerNorm(self.num_features)
         self.load_report: Optional[Dict[str, list]] = None
+        self.trust_pickle = trust_pickle
         if pretrained is not None:
             self.load_pretrained(pretrained)
         if frozen:
@@ -392,8 +399,11 @@ class RVOSVideoSwin(BaseModule):
         from rvos_plugin.utils.weights import resolve_pretrained
         resolved = resolve_pretrained(
             path, what='Video Swin Kinetics checkpoint', hint=_HINT)
-        ckpt = torch.load(str(resolved), map_location='cpu',
-                          weights_only=False)
+        from rvos_plugin.utils.safe_checkpoint import load_checkpoint_file
+        ckpt = load_checkpoint_file(
+            str(resolved), map_location='cpu',
+            trust_pickle=self.trust_pickle or None,
+            what='Video Swin Kinetics checkpoint')
         state = ckpt.get('state_dict', ckpt.get('model', ckpt)) if isinstance(
             ckpt, dict) else ckpt
         state = self.convert_official_state_dict(state)

@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from mmengine.model import BaseModule
 
+from rvos_plugin.datasets.expression_text import normalize_expression
 from rvos_plugin.registry import MODELS
 from rvos_plugin.utils.weights import resolve_pretrained
 
@@ -156,21 +157,42 @@ class RVOSHFTextEncoder(BaseModule):
         if not texts:
             raise ValueError('RVOSHFTextEncoder.tokenize got no expression.')
         for i, text in enumerate(texts):
-            if not isinstance(text, str) or not text.strip():
+            if not isinstance(text, str) or not normalize_expression(text):
                 raise ValueError(
-                    f'Expression {i} is empty or not a string ({text!r}); '
+                    f'Expression {i} is empty or not a string ({text!r}; '
+                    'zero-width characters do not count); '
                     'every referring expression must be non-empty text. '
                     'Fix or drop it in the annotation file.')
+        texts = [t.strip() for t in texts]
         tokens = self.tokenizer(
-            [t.strip() for t in texts],
+            texts,
             padding='longest',
             truncation=True,
             max_length=self.max_length,
             return_tensors='pt')
+        self._count_truncated(texts, tokens['attention_mask'])
         device = self.device
         return dict(
             input_ids=tokens['input_ids'].to(device),
             attention_mask=tokens['attention_mask'].to(device))
+
+    def _count_truncated(self, texts: List[str],
+                         attention_mask: torch.Tensor) -> None:
+        """Count expressions cut at ``max_length`` (one warning per run).
+
+        Only rows that fill ``max_length`` are re-tokenised untruncated.
+        """
+        from rvos_plugin.utils.truncation_report import TruncationCounter
+        full = (attention_mask.sum(1) >= self.max_length).nonzero()
+        over, example = [], ''
+        for i in full.flatten().tolist():
+            n = len(self.tokenizer(texts[i], truncation=False,
+                                   verbose=False)['input_ids'])
+            if n > self.max_length:
+                over.append(n)
+                example = example or texts[i]
+        TruncationCounter.get(type(self).__name__, self.max_length).record(
+            len(texts), over, example)
 
     def embed(self, tokens: Dict[str, torch.Tensor]) -> torch.Tensor:
         """Token + position (+ type) embeddings with LayerNorm.

@@ -122,14 +122,10 @@ class SourceSet:
     # -- pixels
     def frame(self, video: SourceVideo, idx: int) -> np.ndarray:
         """(H, W, 3) uint8 RGB frame; raises naming a missing/corrupt file."""
-        import cv2
+        from rvos_plugin.datasets.transforms.loading import read_frame
         path = osp.join(self.split_dir, 'JPEGImages', video.video_id,
                         video.frames[idx] + self.frame_ext)
-        img = cv2.imread(path)
-        if img is None:
-            raise FileNotFoundError(f'frame {path!r} is missing or corrupt; '
-                                    'restore it or remove the video')
-        return img[:, :, ::-1].copy()
+        return read_frame(path)  # names a missing/truncated/corrupt file
 
     def mask(self, video: SourceVideo, obj_id: int,
              idx: int) -> Optional[np.ndarray]:
@@ -206,30 +202,67 @@ def draw_outlines(frame: np.ndarray, masks: List[Optional[np.ndarray]],
 
 
 def run_stage(stage: str, items, work, cache, failures, desc: str,
-              show_progress: bool = True) -> dict:
+              show_progress: bool = True, budget=None,
+              workers: int = 1) -> dict:
     """Run ``work(payload) -> value`` for each ``(key, payload)`` not cached.
 
-    Each result is written to the stage's JSONL cache as soon as it exists;
-    a failing item is logged and the stage goes on.
+    Each result is written to the stage's JSONL cache as soon as it exists
+    (by this thread, also when ``workers > 1`` run ``work`` concurrently); a
+    failing item is logged and counted against ``budget``.
+
+    Args:
+        budget (FailureBudget, optional): Raises
+            ``FailureBudgetExceeded`` once too many items failed.
+        workers (int): Concurrent ``work`` calls (HTTP backends).
 
     Returns:
         counts ``{'items', 'done', 'skipped', 'failed'}``.
+
+    Raises:
+        BackendUnavailableError: The backend cannot be reached (no item
+            could succeed); FailureBudgetExceeded.
     """
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     from tqdm import tqdm
-    from rvos_plugin.apis.llm import AnswerValidationError
+    from rvos_plugin.apis.llm import (AnswerValidationError,
+                                      BackendUnavailableError)
     items = list(items)
     counts = dict(items=len(items), done=0, skipped=0, failed=0)
-    for key, payload in tqdm(items, desc=desc, unit='item',
-                             disable=not show_progress):
-        if key in cache:
-            counts['skipped'] += 1
-            continue
+    todo = [(k, p) for k, p in items if k not in cache]
+    counts['skipped'] = len(items) - len(todo)
+    item_errors = (AnswerValidationError, ValueError, KeyError,
+                   FileNotFoundError, RuntimeError)
+
+    def finish(key, run):
         try:
-            cache.put(key, work(payload))
-            counts['done'] += 1
-        except (AnswerValidationError, ValueError, KeyError,
-                FileNotFoundError, RuntimeError) as err:
+            value = run()
+        except BackendUnavailableError:
+            raise
+        except item_errors as err:
             failures.log(stage, key, err,
                          answers=getattr(err, 'answers', None))
             counts['failed'] += 1
+            if budget is not None:
+                budget.record(stage, key, err)
+            return
+        cache.put(key, value)
+        counts['done'] += 1
+
+    bar = tqdm(total=len(todo), desc=desc, unit='item',
+               disable=not show_progress)
+    if workers <= 1 or len(todo) <= 1:
+        for key, payload in todo:
+            finish(key, lambda: work(payload))
+            bar.update()
+    else:
+        pool = ThreadPoolExecutor(workers)
+        try:
+            futures = {pool.submit(work, p): k for k, p in todo}
+            for future in as_completed(futures):
+                finish(futures[future], future.result)
+                bar.update()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    bar.close()
     return counts

@@ -66,6 +66,33 @@ def build_meta(source, single, multi, interaction) -> dict:
     return {'videos': videos}
 
 
+class EmptySplitError(ValueError):
+    """The built split has no expression."""
+
+
+def count_expressions(meta: dict) -> int:
+    """Number of expressions in a built ``meta_expressions`` dict."""
+    return sum(len(v['expressions']) for v in meta['videos'].values())
+
+
+def write_meta(path: str, meta: dict) -> int:
+    """Write ``meta_expressions.json`` atomically; returns #expressions.
+
+    Raises:
+        EmptySplitError: The split has no expression (a dataset cannot load it);
+            nothing is written.
+    """
+    from rvos_plugin.apis.llm import atomic_write_json
+    num = count_expressions(meta)
+    if num == 0:
+        raise EmptySplitError(
+            f'refusing to write {path}: the split has no expression '
+            f'({len(meta["videos"])} videos; every stage item failed or was '
+            'empty). See _annotation/failures.jsonl and summary.json.')
+    atomic_write_json(path, meta)
+    return num
+
+
 def link_or_copy(src: str, dst: str, mode: str) -> None:
     """``mode`` in ``{'symlink', 'copy'}``; replaces an existing ``dst``."""
     if osp.lexists(dst):
