@@ -39,6 +39,6 @@ default_hooks = dict(checkpoint=dict(interval=max_iters))
 # once tools/analysis_tools/evaluate_with_baselines.py strips the prefix).
 val_evaluator = [
     dict(type='RVOSJFMetric'),
-    dict(type='ReVIOsAActorTargetMetric', prefix='reviosa'),
+    dict(type='ReVIOsAActorTargetMetric', prefix='reviosa', protocol='pooled'),
 ]
 test_evaluator = val_evaluator

@@ -17,6 +17,6 @@ _base_ = './reviosa_tiny-internvl_tiny-sam2_1xb8-cpu_synthetic-rvos.py'
 # once tools/analysis_tools/evaluate_with_baselines.py strips the prefix).
 val_evaluator = [
     dict(type='RVOSJFMetric'),
-    dict(type='ReVIOsAActorTargetMetric', prefix='reviosa'),
+    dict(type='ReVIOsAActorTargetMetric', prefix='reviosa', protocol='pooled'),
 ]
 test_evaluator = val_evaluator

@@ -73,6 +73,7 @@ param_scheduler = []
 default_hooks = dict(logger=dict(interval=1),
                      checkpoint=dict(interval=2, max_keep_ckpts=3))
 custom_imports = dict(imports=['rvos_plugin', 'projects.ReVIOsA.reviosa',
+                               'projects.ReVIOsA.reviosa.cpu_recipe',
                                'rvos_plugin.testing.fault_injection'],
                       allow_failed_imports=False)
 custom_hooks = [dict(type='RVOSEpochSeedHook'){fault}]
