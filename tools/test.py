@@ -98,7 +98,8 @@ def build_test_cfg(args) -> Config:
 def main():
     args = parse_args()
     import rvos_plugin  # noqa: F401  (applies the compat shims)
-    from rvos_plugin.utils.launch import prepare_distributed
+    from rvos_plugin.utils.launch import (finish_distributed,
+                                           prepare_distributed)
     cfg = build_test_cfg(args)
     prepare_distributed(cfg, args.launcher)
     if 'runner_type' not in cfg:
@@ -106,6 +107,7 @@ def main():
     else:
         runner = RUNNERS.build(cfg)
     runner.test()
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -94,7 +94,8 @@ def build_runner_cfg(args) -> Config:
 def main():
     args = parse_args()
     import rvos_plugin  # noqa: F401  (applies the compat shims)
-    from rvos_plugin.utils.launch import prepare_distributed
+    from rvos_plugin.utils.launch import (finish_distributed,
+                                           prepare_distributed)
     cfg = build_runner_cfg(args)
     prepare_distributed(cfg, args.launcher)
     if 'runner_type' not in cfg:
@@ -102,6 +103,7 @@ def main():
     else:
         runner = RUNNERS.build(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

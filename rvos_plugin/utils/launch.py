@@ -49,3 +49,24 @@ def prepare_distributed(cfg: Config, launcher: str) -> None:
             if k not in ('device_ids', 'type', 'find_unused_parameters')
         })
         cfg.model_wrapper_cfg = new
+
+
+def finish_distributed() -> None:
+    """Destroy the default process group once the run has finished.
+
+    A process that exits with a live gloo process group can abort in
+    interpreter finalisation ("terminate called without an active
+    exception", SIGABRT): gloo's worker threads still hold work objects
+    whose tensors need the GIL while Python is being torn down
+    (pytorch/pytorch#190489). torchrun then reports a successful training
+    run as failed. With nccl the same omission prints PyTorch's "process
+    group has NOT been destroyed" warning. Here, after ``runner.train()`` /
+    ``runner.test()`` returned on every rank, a barrier lets every rank's
+    last collective finish before any rank tears its group down, then the
+    group is destroyed. A no-op when no group was initialised
+    (single-process runs).
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
