@@ -1,6 +1,5 @@
 # Copyright (c) rvos_plugin authors. mmdet-style testing entry point.
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -8,11 +7,10 @@ _REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 
-from rvos_plugin.utils.cli_config import add_config_args, load_config  # noqa
+from rvos_plugin.utils.launch import (add_launch_args,  # noqa: E402
+                                      load_run_config, parse_launch_args, run)
 
 
 def parse_args():
@@ -43,33 +41,12 @@ def parse_args():
         help='with --show/--show-dir, draw every k-th frame')
     parser.add_argument(
         '--amp', action='store_true', help='test with mixed precision')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    add_config_args(parser)  # --data-root, --strict-cfg, --trust-pickle
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_launch_args(parser)
+    return parse_launch_args(parser)
 
 
 def build_test_cfg(args) -> Config:
-    cfg = load_config(args)  # --cfg-options, --data-root, --strict-cfg
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_run_config(args)
     if args.checkpoint is not None:
         cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
@@ -98,16 +75,7 @@ def build_test_cfg(args) -> Config:
 def main():
     args = parse_args()
     import rvos_plugin  # noqa: F401  (applies the compat shims)
-    from rvos_plugin.utils.launch import (finish_distributed,
-                                           prepare_distributed)
-    cfg = build_test_cfg(args)
-    prepare_distributed(cfg, args.launcher)
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
-    runner.test()
-    finish_distributed()
+    run(build_test_cfg(args), 'test')
 
 
 if __name__ == '__main__':

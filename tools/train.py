@@ -1,6 +1,5 @@
 # Copyright (c) rvos_plugin authors. mmdet-style training entry point.
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -9,13 +8,12 @@ _REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
-from mmengine.config import Config, DictAction  # noqa: E402,F401
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 
-from rvos_plugin.utils.cli_config import (RESUME_LATEST,  # noqa: E402
-                                          add_config_args, apply_resume,
-                                          load_config)
+from rvos_plugin.utils.cli_config import RESUME_LATEST  # noqa: E402
+from rvos_plugin.utils.cli_config import apply_resume  # noqa: E402
+from rvos_plugin.utils.launch import (add_launch_args,  # noqa: E402
+                                      load_run_config, parse_launch_args, run)
 
 
 def parse_args():
@@ -39,35 +37,13 @@ def parse_args():
         help='--resume PATH resumes from PATH; --resume alone from the work '
         "dir's latest checkpoint (an error if there is none); --resume auto "
         'resumes if there is one and otherwise starts fresh (and says so).')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    add_config_args(parser)
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_launch_args(parser)
+    return parse_launch_args(parser)
 
 
 def build_runner_cfg(args) -> Config:
     """Load the config and apply the command-line choices (mmdet order)."""
-    cfg = load_config(args)  # --cfg-options, --data-root, --strict-cfg
-    cfg.launcher = args.launcher
-    # work_dir priority: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_run_config(args)
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.type
         if optim_wrapper == 'AmpOptimWrapper':
@@ -94,16 +70,7 @@ def build_runner_cfg(args) -> Config:
 def main():
     args = parse_args()
     import rvos_plugin  # noqa: F401  (applies the compat shims)
-    from rvos_plugin.utils.launch import (finish_distributed,
-                                           prepare_distributed)
-    cfg = build_runner_cfg(args)
-    prepare_distributed(cfg, args.launcher)
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
-    runner.train()
-    finish_distributed()
+    run(build_runner_cfg(args), 'train')
 
 
 if __name__ == '__main__':

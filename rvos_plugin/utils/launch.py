@@ -1,6 +1,10 @@
 """Launch helpers shared by tools/train.py and tools/test.py."""
+import argparse
+import os
+import os.path as osp
+
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 from rvos_plugin import compat
 
@@ -70,3 +74,74 @@ def finish_distributed() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
+
+
+def add_launch_args(parser: argparse.ArgumentParser) -> None:
+    """Add the options train and test share (mmdet's names).
+
+    ``--cfg-options``, ``--launcher``, ``--local-rank`` and those of
+    :func:`rvos_plugin.utils.cli_config.add_config_args` (``--data-root``,
+    ``--strict-cfg``, ``--trust-pickle``).
+    """
+    from rvos_plugin.utils.cli_config import add_config_args
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    add_config_args(parser)
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_launch_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse, and export ``LOCAL_RANK`` for launchers that pass it as a flag.
+    """
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def load_run_config(args: argparse.Namespace) -> Config:
+    """The config with the command line applied, launcher and work dir set.
+
+    ``work_dir`` priority: ``--work-dir`` > the config's >
+    ``./work_dirs/<config name>`` (mmdet's rule).
+    """
+    from rvos_plugin.utils.cli_config import load_config
+    cfg = load_config(args)  # --cfg-options, --data-root, --strict-cfg
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+def run(cfg: Config, action: str):
+    """Build the runner of ``cfg`` and run ``action`` on every rank.
+
+    Args:
+        cfg (Config): The run config (``cfg.launcher`` set).
+        action (str): ``'train'`` or ``'test'``.
+
+    Returns:
+        What ``runner.train()`` / ``runner.test()`` returns.
+    """
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    prepare_distributed(cfg, cfg.launcher)
+    if 'runner_type' not in cfg:
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+    result = getattr(runner, action)()
+    finish_distributed()
+    return result
