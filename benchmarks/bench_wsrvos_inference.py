@@ -22,51 +22,15 @@ import argparse
 import json
 import os.path as osp
 import resource
-import statistics
 import subprocess
 import sys
 import time
 
-_REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if _REPO not in sys.path:
-    sys.path.insert(0, _REPO)
+_HERE = osp.dirname(osp.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
 
-ROBERTA_BASE = dict(
-    model_type='roberta', hidden_size=768, num_hidden_layers=12,
-    num_attention_heads=12, intermediate_size=3072,
-    max_position_embeddings=514, type_vocab_size=1, pad_token_id=0,
-    vocab_size=50265)
-QUERY = 'a person riding a brown horse on the left'
-
-
-def build_model():
-    """The user's config with random weights (pretrained=None, config)."""
-    from mmengine.config import Config
-
-    import projects.WSRVOS.wsrvos  # noqa: F401
-    import rvos_plugin  # noqa: F401
-    from rvos_plugin.registry import MODELS
-    cfg = Config.fromfile(osp.join(_REPO, 'configs', 'wsrvos_swin-t.py'))
-    cfg.model.pop('data_preprocessor')
-    cfg.model.vision_encoder.pretrained = None
-    cfg.model.text_encoder.model_path = None
-    cfg.model.text_encoder.config = ROBERTA_BASE
-    return MODELS.build(cfg.model)
-
-
-def make_samples(T, H, W, P=6, N=48):
-    from mmdet.structures import DetDataSample, TrackDataSample
-    track = TrackDataSample(metainfo=dict(
-        video_id='bench', exp_id='0', expression=QUERY,
-        positive_texts=[f'{QUERY}, seen from view {i}' for i in range(P)],
-        positive_confidences=[1.0] * P,
-        negative_texts=[f'a dog sleeping on a red sofa number {i}'
-                        for i in range(N)],
-        img_shape=(H, W), ori_shape=(H, W)))
-    track.video_data_samples = [
-        DetDataSample(metainfo=dict(frame_id=t, img_shape=(H, W),
-                                    ori_shape=(H, W))) for t in range(T)]
-    return [track]
+from wsrvos_real_size import build_model, make_samples, timeit  # noqa: E402
 
 
 def released_way(model):
@@ -83,16 +47,6 @@ def released_way(model):
         return model.forward_features(frames, texts, cond)
 
     model._query_features = features
-
-
-def timeit(fn, repeats):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def long_video_rss(threads, frames):
@@ -154,9 +108,9 @@ def main():
             for i in range(query_model.encoders.num_vision_blocks):
                 h = enc.forward_block(i, h, num_frames=T)
 
-    t_query = timeit(lambda: run(query_model), args.repeats)
-    t_slots = timeit(lambda: run(slots_model), args.repeats)
-    t_vision = timeit(vision_only, args.repeats)
+    t_query = timeit(lambda: run(query_model), args.repeats)[0]
+    t_slots = timeit(lambda: run(slots_model), args.repeats)[0]
+    t_vision = timeit(vision_only, args.repeats)[0]
     del query_model, slots_model
     print(f'{T}x{H}x{W}, {args.threads} threads, median of {args.repeats}:')
     print(f'  one query (Sec. 3.7):              {t_query:6.2f} s')
