@@ -27,17 +27,10 @@ clip_sample = dict(type='RVOSCentredFrameSample',
                    num_frames=_base_.num_frames, interval=frame_interval)
 crea_expressions = dict(type='LoadWSRVOSExpressions', ann_file=expression_file,
                         prefix=expression_prefix)
-# P positives / N negatives drawn per sample in the pipeline (Sec. 4.2)
-sample_expressions = dict(type='WSRVOSSampleExpressions',
-                          num_positives=_base_.num_positives,
-                          num_negatives=_base_.num_negatives)
-pack_wsrvos_inputs = dict(
-    type='PackRVOSInputs',
-    algorithm_keys=('positive_texts', 'positive_confidences',
-                    'negative_texts'))
 wsrvos_train_pipeline = [  # text only: no mask is loaded
-    clip_sample, _base_.load_frames, crea_expressions, sample_expressions,
-    _base_.resize, _base_.random_flip, pack_wsrvos_inputs
+    clip_sample, _base_.load_frames, crea_expressions,
+    _base_.sample_expressions,
+    _base_.resize, _base_.random_flip, _base_.pack_wsrvos_inputs
 ]
 wsrvos_test_pipeline = [  # GT of the annotated frame, original size
     clip_sample, _base_.load_frames, _base_.resize, _base_.load_annotations,

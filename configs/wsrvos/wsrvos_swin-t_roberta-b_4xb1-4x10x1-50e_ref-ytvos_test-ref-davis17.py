@@ -24,20 +24,14 @@ expression_prefix = 'ytvos'  # released-code key prefix
 
 crea_expressions = dict(type='LoadWSRVOSExpressions', ann_file=expression_file,
                         prefix=expression_prefix)
-# P positives / N negatives drawn per sample in the pipeline (Sec. 4.2); the
-# Tab. 4 ablations change this step (index 3 of wsrvos_train_pipeline)
-sample_expressions = dict(type='WSRVOSSampleExpressions',
-                          num_positives=_base_.num_positives,
-                          num_negatives=_base_.num_negatives)
-pack_wsrvos_inputs = dict(
-    type='PackRVOSInputs',
-    algorithm_keys=('positive_texts', 'positive_confidences',
-                    'negative_texts'))
+# the Tab. 4 ablations change the expression sampling step (index 3 of
+# wsrvos_train_pipeline; base: _base_/models/wsrvos_swin-t_roberta-b.py)
 # text supervision only: no masks are loaded in training; the random flip
 # swaps left/right in all texts
 wsrvos_train_pipeline = [
     _base_.train_frame_sample, _base_.load_frames, crea_expressions,
-    sample_expressions, _base_.resize, _base_.random_flip, pack_wsrvos_inputs
+    _base_.sample_expressions, _base_.resize, _base_.random_flip,
+    _base_.pack_wsrvos_inputs
 ]
 train_dataloader = dict(
     batch_size=1,  # released code: batch 1 per GPU

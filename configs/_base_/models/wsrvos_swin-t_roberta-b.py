@@ -89,3 +89,14 @@ model = dict(
 # DDP: every trainable parameter receives a gradient (a test checks it)
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', find_unused_parameters=False)
+
+# Pipeline steps every WSRVOS dataset config shares (training is text only):
+# P positives / N negatives drawn per sample (Sec. 4.2), then packed for the
+# model. The dataset configs load the CREA file before this step.
+sample_expressions = dict(type='WSRVOSSampleExpressions',
+                          num_positives=num_positives,
+                          num_negatives=num_negatives)
+pack_wsrvos_inputs = dict(
+    type='PackRVOSInputs',
+    algorithm_keys=('positive_texts', 'positive_confidences',
+                    'negative_texts'))
