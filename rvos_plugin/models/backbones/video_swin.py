@@ -141,13 +141,18 @@ class WindowAttention3D(nn.Module):
         """Args: x ``(B*nW, N, C)``; mask ``(nW, N, N)`` or None."""
         B_, N, C = x.shape
         nW = 1 if mask is None else mask.shape[0]
-        qkv = self.qkv(x).reshape(B_ // nW, nW, N, 3, self.num_heads,
+        qkv = self.qkv(x).reshape(B_, N, 3, self.num_heads,
                                   C // self.num_heads)
-        q, k, v = qkv.permute(3, 0, 1, 4, 2, 5).unbind(0)  # (B,nW,h,N,d)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # (B*nW, h, N, d)
         bias = self.attention_bias(N, mask, q.dtype)  # (nW|1, h, N, N)
+        if nW > 1:  # windows are batch-major: (B, nW) -> B*nW
+            bias = bias.unsqueeze(0).expand(B_ // nW, -1, -1, -1, -1)
+            bias = bias.reshape(B_, *bias.shape[2:])  # a view when B == 1
+        # 4-D inputs: PyTorch's fused CPU/CUDA kernels take them; 5-D ones
+        # fall back to the math path (3x slower on CPU, measured)
         out = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=bias.unsqueeze(0), scale=self.scale)
-        x = out.permute(0, 1, 3, 2, 4).reshape(B_, N, C)
+            q, k, v, attn_mask=bias, scale=self.scale)
+        x = out.transpose(1, 2).reshape(B_, N, C)
         return self.proj(x)
 
 
