@@ -81,6 +81,17 @@ class Comparison:
         return ok
 
 
+def jsonable(obj):
+    """torch dtypes (left in nested config dicts) -> their names."""
+    if isinstance(obj, dict):
+        return {k: jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, torch.dtype):
+        return str(obj).replace('torch.', '')
+    return obj
+
+
 def summary(results: Dict[str, bool]) -> int:
     """Print the verdict; exit code 0 only if every comparison passed."""
     print()

@@ -35,21 +35,11 @@ import tempfile
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _common import (Comparison, IdentityDropPath, stub_module,  # noqa: E402
-                     summary)
+from _common import (Comparison, IdentityDropPath, jsonable,  # noqa: E402
+                     stub_module, summary)
 
 LLM_DEPTH = {'1b': 24, '4b': 36}
 
-
-def jsonable(obj):
-    """torch dtypes (left in nested config dicts) -> their names."""
-    if isinstance(obj, dict):
-        return {k: jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, torch.dtype):
-        return str(obj).replace('torch.', '')
-    return obj
 
 
 def import_official(src: str):

@@ -27,10 +27,12 @@ Usage::
         --official-src /work/ext/InterRVOS_index
 
 Stubs (this script's ``sys.modules`` only): ``timm.models.layers.DropPath``
-(drop-path 0 = identity). Their files are imported as a package from the given
-folder (they use relative imports).
+(drop-path 0 = identity); their SAM2 inference's hard-coded ``.cuda()`` returns
+the CPU tensor (:func:`cuda_calls_stay_on_cpu`). Their files are imported as a
+package from the given folder (they use relative imports).
 """
 import argparse
+import contextlib
 import importlib
 import json
 import os.path as osp
@@ -41,10 +43,23 @@ import types
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _common import (Comparison, IdentityDropPath, stub_module,  # noqa: E402
-                     summary)
+from _common import (Comparison, IdentityDropPath, jsonable,  # noqa: E402
+                     stub_module, summary)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+@contextlib.contextmanager
+def cuda_calls_stay_on_cpu():
+    """Their SAM2 video inference hard-codes ``tensor.cuda()``
+    (``sam2.py`` ``_get_image_feature``): on a CPU-only machine, inside this
+    block only, ``Tensor.cuda()`` returns the tensor itself."""
+    original = torch.Tensor.cuda
+    torch.Tensor.cuda = lambda self, *args, **kwargs: self
+    try:
+        yield
+    finally:
+        torch.Tensor.cuda = original
 CFG_1B = osp.join(REPO, 'configs', 'reviosa',
                   'reviosa_internvl25-1b-lora_sam2-hiera-l_4xb2-10e_'
                   'interrvos-8k.py')
@@ -75,15 +90,6 @@ def import_official(src: str, family: str):
     conf = importlib.import_module(f'official_hf.{configuration}')
     return getattr(mod, model_cls), getattr(conf, cfg_cls)
 
-
-def jsonable(obj):
-    if isinstance(obj, dict):
-        return {k: jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, torch.dtype):
-        return str(obj).replace('torch.', '')
-    return obj
 
 
 def build_theirs(model_cls, cfg_cls, family, workdir):
@@ -239,10 +245,11 @@ def main(argv=None) -> int:
     stage = Comparison(f'{args.family}: SAM2 stage (our decoder with '
                        'multimask + best IoU, as their inference)')
     for name, (e_t, e_o, h_o) in hidden.items():
-        with torch.no_grad():
+        with torch.no_grad(), cuda_calls_stay_on_cpu():
             state = grounding.get_sam2_embeddings(g_pix)
             masks_t = grounding.language_embd_inference(
                 state, [e_t] * FRAMES)[:, 0]
+        with torch.no_grad():
             masks_o = ours._segment_video(ours_frames, h_o[None],
                                           list(range(FRAMES)))
             comp.add(f'SAM2 mask logits of {name}, as configured '
