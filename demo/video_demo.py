@@ -49,14 +49,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmengine.config import DictAction
+    from rvos_plugin.utils.cli_config import parse_cfg_options
     from rvos_plugin.apis import RVOSInferencer
     from rvos_plugin.apis.segment_video import segment_video
-    options = {}
-    if args.cfg_options:
-        ns = argparse.Namespace()
-        DictAction(option_strings=[], dest='o')(None, ns, args.cfg_options)
-        options = ns.o
+    options = parse_cfg_options(args.cfg_options)
     inferencer = RVOSInferencer(args.config, args.checkpoint,
                                 device=args.device,
                                 window_size=args.window_size,

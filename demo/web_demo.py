@@ -225,12 +225,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmengine.config import DictAction
-    options = {}
-    if args.cfg_options:
-        ns = argparse.Namespace()
-        DictAction(option_strings=[], dest='o')(None, ns, args.cfg_options)
-        options = ns.o
+    from rvos_plugin.utils.cli_config import parse_cfg_options
+    options = parse_cfg_options(args.cfg_options)
     if args.model:
         specs = {}
         for spec in args.model:

@@ -20,9 +20,9 @@ import difflib
 import os
 import os.path as osp
 import warnings
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 #: Top-level keys read by mmengine's Runner / FlexibleRunner and this
 #: project's entry points.
@@ -48,6 +48,20 @@ class ConfigKeyError(KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0])
+
+
+def parse_cfg_options(items: Sequence[str]) -> dict:
+    """``['a.b=1', 'c=[2,3]']`` -> ``{'a.b': 1, 'c': [2, 3]}``.
+
+    mmengine's ``DictAction`` parsing, for scripts that take the options as
+    plain strings (so that ``--help`` does not import mmengine).
+    """
+    if not items:
+        return {}
+    namespace = argparse.Namespace()
+    DictAction(option_strings=[], dest='options')(None, namespace,
+                                                  list(items))
+    return namespace.options
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:

@@ -117,3 +117,10 @@ def test_resume_finds_latest_checkpoint(tmp_path):
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'gone.pth'))
     with pytest.raises(FileNotFoundError, match='gone.pth'):
         apply_resume(cfg, 'auto')
+
+
+def test_parse_cfg_options_as_mmengine_parses_them():
+    from rvos_plugin.utils.cli_config import parse_cfg_options
+    assert parse_cfg_options([]) == {}
+    assert parse_cfg_options(['model.k=3', 'names=[a,b]', 'x=1.5']) == {
+        'model.k': 3, 'names': ['a', 'b'], 'x': 1.5}
