@@ -156,8 +156,7 @@ def convert_and_build(theirs, workdir, roberta):
     torch.save({'epoch': 1, 'model': theirs.state_dict()}, src)
     dst = osp.join(workdir, 'converted.pth')
     tool = load_tool_module('model_converters', 'wsrvos_official_to_rvos')
-    if tool.convert_checkpoint(src, dst, ours_config(roberta),
-                               allow_unused=True):
+    if tool.convert_checkpoint(src, dst, ours_config(roberta)):
         raise SystemExit('conversion failed')
     model = MODELS.build(ours_config(roberta).model)
     state = torch.load(dst, map_location='cpu',
@@ -205,8 +204,11 @@ def main(argv=None) -> int:
         lambda m, i, o: sel_io.append((i, o))) for s in ours.selectors]
     hooks.append(ours.interaction.register_forward_hook(
         lambda m, i, o: inter_io.append((i, o))))
+    # the model's own training path (its condition_on /
+    # selection_condition_on decide which slots condition what)
+    slots = dict(texts=texts, valid=valid, positive=condition)
     with torch.no_grad():
-        feats = ours.forward_features(frames, texts, condition)
+        feats = ours._training_features(frames, slots, None)
         y = ours.mil_head(feats['visual'], feats['sim'], feats['text_cls'],
                           valid)['y']
         conf = torch.tensor([confidences])
@@ -231,7 +233,7 @@ def main(argv=None) -> int:
                 t_res[0].permute(0, 2, 3, 4, 1).flatten(2, 3))
         end.add(f'point {k}: text after selection', o_res[1], t_res[1])
     with torch.no_grad():
-        o_final = ours.encoders(frames, texts, condition)[0]
+        o_final = ours.encoders(frames, texts, valid)[0]
     end.add('final visual features (after norm)', o_final,
             t_final.flatten(2, 3))
     t_video, t_expr = calls['interact'][0][1]
