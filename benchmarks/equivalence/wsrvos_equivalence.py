@@ -13,7 +13,9 @@ Compared, end to end (their ``forward`` vs ours):
 tokens, text embeddings, the visual/text features at each selection point
 (before and after the selection), the final encoder features, the
 interaction outputs, the per-slot similarity logits ``s`` (B, T, Nv, E), the
-MIL frame scores ``y``, the fused map (Eq. (4)) and the pseudo-masks.
+MIL frame scores ``y``, the fused map (Eq. (4)) and the pseudo-masks; and
+their evaluation call (the query alone, ``''`` negatives) vs our
+``predict`` path (``_query_features``): the query's map.
 And stage by stage (our module fed *their* inputs), which isolates each
 difference: selection, interaction, similarity, MIL, fusion.
 
@@ -141,6 +143,17 @@ def run_theirs(model, frames, confidences):
     return out, calls, final[0]
 
 
+def run_theirs_eval(model, frames):
+    """Their evaluation call (engine.evaluate): the query as the positives,
+    no negatives (``forward`` pads them with ``''``)."""
+    batch = dict(videos=types.SimpleNamespace(
+        tensors=frames.permute(1, 0, 2, 3, 4)),
+                 original_texts=[POSITIVES[0]], positive_texts=[[]],
+                 negative_texts=[[]], positive_confidences=[[]])
+    with torch.no_grad():
+        return model(batch)['pred_masks']
+
+
 def ours_config(roberta: str, cfg_options=None):
     from mmengine.config import Config
     cfg = Config.fromfile(RELEASED)
@@ -209,6 +222,7 @@ def main(argv=None) -> int:
     g = torch.Generator().manual_seed(1)
     frames = torch.randn(1, 4, 3, 224, 224, generator=g)
     confidences = [0.7, 0.3]
+    t_eval = run_theirs_eval(theirs, frames)
     t_out, calls, t_final = run_theirs(theirs, frames, confidences)
 
     texts = [POSITIVES + NEGATIVES]
@@ -263,6 +277,13 @@ def main(argv=None) -> int:
             t_out['pred_masks'].flatten(2))
     end.add('pseudo-masks (sigmoid > 0.4)', (fused.sigmoid() > 0.4).float(),
             t_out['pseudo_masks'].flatten(2))
+
+    query = types.SimpleNamespace(metainfo=dict(expression=POSITIVES[0],
+                                                video_id='equivalence'))
+    with torch.no_grad():
+        o_eval = ours._query_features(frames, [query])['sim'][..., 0]
+    end.add('evaluation: query map (their evaluate() forward)', o_eval,
+            t_eval.flatten(2))
 
     stage = Comparison('WSRVOS stage by stage (our module fed their inputs)')
     for k, (t_args, t_res) in enumerate(calls['sel']):

@@ -23,5 +23,7 @@ model = dict(
     cls_text_features='post_interaction',
     # BCE on the clamped y averaged over frames (losses.classification_loss)
     mil_head=dict(released_code_bce_on_y=True),
+    # engine.evaluate pads the negatives with '': the empty sentence selects
+    test_empty_slot_in_selection=True,
     test_threshold=0.5,  # engine.py: pred.sigmoid() > 0.5
     inference_window=None)  # infer(): the whole video in one forward

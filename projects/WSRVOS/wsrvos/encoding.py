@@ -145,7 +145,8 @@ class BlockwiseEncoders:
                             for p in self.text_encoder.parameters()))
 
     def __call__(self, frames: Tensor, texts: List[List[str]],
-                condition: Tensor) -> Tuple[Tensor, Tensor, Tensor, tuple]:
+                 condition: Tensor, allow_empty: bool = False
+                 ) -> Tuple[Tensor, Tensor, Tensor, tuple]:
         """Encode a clip and its expressions.
 
         Args:
@@ -153,6 +154,7 @@ class BlockwiseEncoders:
             texts (list[list[str]]): ``B`` lists of ``E`` expressions.
             condition (Tensor): Bool ``(B, E)`` expressions whose selected
                 visual tokens amplify the shared video features.
+            allow_empty (bool): Let the text encoder tokenise ``''``.
 
         Returns:
             tuple: visual tokens ``(B, T, Nv, Cv)``, text tokens
@@ -166,7 +168,9 @@ class BlockwiseEncoders:
             h, tmask = self.text_cache(self.text_encoder, flat)
             attn, num_text_blocks = None, 0
         else:
-            tokens = self.text_encoder.tokenize(flat)
+            tokens = self.text_encoder.tokenize(
+                flat, allow_empty=True) if allow_empty else \
+                self.text_encoder.tokenize(flat)
             attn = tokens['attention_mask']
             tmask = attn.bool()
             num_text_blocks = self.text_encoder.num_blocks

@@ -80,6 +80,10 @@ class WSRVOS(WSRVOSInferenceMixin, BaseModel):
         cls_text_features (str): ``W_cls^T`` of the MIL head: pooled F_Z
             ``'pre_interaction'`` (Sec. 3.4) or ``'post_interaction'``
             (released code: F'_Z).
+        test_empty_slot_in_selection (bool): Released code: at test an
+            empty sentence ``''`` (its evaluation pads the N negatives with
+            ``''``; identical, so one stands for all) joins the selection
+            condition; it is no slot of the map. Needs selection points.
         presence_contrast (dict | None): ``WSRVOSPresenceContrast`` kwargs
             (lever; ``None`` or ``enable=False``: off, the paper).
         pseudo_mask_from_presence (bool): Lever: binarise the fused map with
@@ -119,6 +123,7 @@ class WSRVOS(WSRVOSInferenceMixin, BaseModel):
                  selection_condition_on: Optional[str] = None,
                  final_norm_after_selection: bool = False,
                  cls_text_features: str = 'pre_interaction',
+                 test_empty_slot_in_selection: bool = False,
                  presence_contrast: Optional[dict] = None,
                  pseudo_mask_from_presence: bool = False,
                  test_threshold: float = 0.4,
@@ -156,6 +161,10 @@ class WSRVOS(WSRVOSInferenceMixin, BaseModel):
         self.condition_on = condition_on
         self.selection_condition_on = selection_condition_on or condition_on
         self.cls_text_features = cls_text_features
+        self.test_empty_slot_in_selection = test_empty_slot_in_selection
+        if test_empty_slot_in_selection and not selection_points:
+            raise ValueError('test_empty_slot_in_selection needs selection '
+                             'points (the empty slot only selects)')
         self.temporal_loss_on = temporal_loss_on
         self.hidden_dim = hidden_dim
         self.num_positives = num_positives
@@ -224,8 +233,8 @@ class WSRVOS(WSRVOSInferenceMixin, BaseModel):
     # ------------------------------------------------------------------
     def forward_features(self, frames: Tensor, texts: List[List[str]],
                          condition: Tensor,
-                         selection_condition: Optional[Tensor] = None
-                         ) -> dict:
+                         selection_condition: Optional[Tensor] = None,
+                         allow_empty: bool = False) -> dict:
         """Encoders -> projections -> interaction -> similarity maps.
 
         Args:
@@ -235,6 +244,7 @@ class WSRVOS(WSRVOSInferenceMixin, BaseModel):
             selection_condition (Tensor, optional): Bool ``(B, E)``
                 expressions amplifying the video at the selection points
                 (``None``: ``condition``).
+            allow_empty (bool): Let ``''`` through the tokenizer.
 
         Returns:
             dict: ``visual`` ``F'_V`` (B, T, Nv, D); ``text`` pooled
@@ -243,7 +253,8 @@ class WSRVOS(WSRVOSInferenceMixin, BaseModel):
         """
         v, z, tmask, grid = self.encoders(
             frames, texts,
-            condition if selection_condition is None else selection_condition)
+            condition if selection_condition is None else selection_condition,
+            allow_empty=allow_empty)
         B, T, Nv, _ = v.shape
         fv = self.visual_proj(v).reshape(B, T * Nv, self.hidden_dim)
         fz = self.text_proj(z)
@@ -293,7 +304,17 @@ class WSRVOS(WSRVOSInferenceMixin, BaseModel):
         texts = [[self._expression(s)] for s in data_samples]
         cond = torch.ones(len(texts), 1, dtype=torch.bool,
                           device=frames.device)
-        return self.forward_features(frames, texts, cond)
+        if not self.test_empty_slot_in_selection:
+            return self.forward_features(frames, texts, cond)
+        # released code: '' selects (amplifies) but is no slot of the map
+        feats = self.forward_features(
+            frames, [row + [''] for row in texts],
+            torch.cat([cond, ~cond], 1), torch.cat([cond, cond], 1), True)
+        for k in ('text', 'text_cls'):
+            feats[k] = feats[k][:, :1]
+        for k in ('raw_sim', 'sim'):
+            feats[k] = feats[k][..., :1]
+        return feats
 
     # ------------------------------------------------------------------
     # BaseModel API

@@ -45,9 +45,9 @@ def test_selection_condition_all_slots_interaction_positives():
     seen = {}
     encoders = model.encoders
 
-    def spy(frames_, texts, condition):
+    def spy(frames_, texts, condition, **kwargs):
         seen['selection'] = condition.clone()
-        return encoders(frames_, texts, condition)
+        return encoders(frames_, texts, condition, **kwargs)
     model.encoders = spy
     model.interaction.register_forward_hook(
         lambda m, args, out: seen.update(interaction=args[3].clone()))
@@ -227,6 +227,36 @@ def test_cls_text_features_post_interaction():
     assert not torch.allclose(y['paper'], y['released'], atol=1e-4)
 
 
+# 6 ------------------------------------------------------------------------
+def test_test_empty_slot_in_selection():
+    """Released evaluation: '' (their padded negatives) amplifies the video
+    at the selection points; the map is the query's."""
+    hf = dict(type='RVOSHFTextEncoder', model_path=None,
+              config=dict(model_type='bert', hidden_size=16,
+                          num_hidden_layers=4, num_attention_heads=2,
+                          intermediate_size=32))
+    frames = torch.randn(1, 2, 3, 64, 64)
+    query = make_sample(T=2)
+    maps = {}
+    for switch in (False, True):
+        model = _seeded(text_encoder=hf, test_empty_slot_in_selection=switch)
+        with torch.no_grad():
+            feats = model._query_features(frames, [query])
+        assert feats['sim'].shape[-1] == 1 and feats['text'].shape[1] == 1
+        maps[switch] = feats['sim'][..., 0]
+    # by hand: the query and '' both select, the video attends the query
+    with torch.no_grad():
+        ref = model.forward_features(
+            frames, [[query.metainfo['expression'], '']],
+            torch.tensor([[True, False]]), torch.ones(1, 2, dtype=torch.bool),
+            allow_empty=True)['sim'][..., 0]
+    assert torch.equal(maps[True], ref)
+    assert not torch.allclose(maps[True], maps[False], atol=1e-4)
+    with pytest.raises(ValueError, match='needs selection points'):
+        MODELS.build(tiny_model_cfg(selection_points=[],
+                                    test_empty_slot_in_selection=True))
+
+
 def test_released_config_trains_with_its_switches():
     """The released-code config's switches together on the real block-wise
     classes (tiny sizes): one training step and a prediction."""
@@ -242,11 +272,15 @@ def test_released_config_trains_with_its_switches():
         cfg.interaction.text_attends_updated_video
     assert cfg.selection.v2l_visual == 'amplified'
     assert cfg.cls_text_features == 'post_interaction'
+    assert cfg.test_empty_slot_in_selection
     cfg.pop('data_preprocessor')
     cfg.vision_encoder.update(arch=dict(embed_dims=8, depths=(2, 2, 2, 2),
                                         num_heads=(1, 2, 2, 4)),
                               pretrained=None)
-    cfg.text_encoder = dict(type='WSRVOSTestTinyText', num_blocks=12)
+    cfg.text_encoder = dict(
+        type='RVOSHFTextEncoder', model_path=None,
+        config=dict(model_type='bert', hidden_size=16, num_hidden_layers=12,
+                    num_attention_heads=2, intermediate_size=32))
     cfg.update(hidden_dim=16, num_positives=2, num_negatives=3,
                selection_points=[(3, 3), (6, 6), (8, 12)])
     cfg.interaction.num_heads = 2
