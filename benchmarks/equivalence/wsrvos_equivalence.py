@@ -13,7 +13,9 @@ Compared, end to end (their ``forward`` vs ours):
 tokens, text embeddings, the visual/text features at each selection point
 (before and after the selection), the final encoder features, the
 interaction outputs, the per-slot similarity logits ``s`` (B, T, Nv, E), the
-MIL frame scores ``y``, the fused map (Eq. (4)) and the pseudo-masks.
+MIL frame scores ``y``, the fused map (Eq. (4)) and the pseudo-masks; and
+their evaluation call (the query alone, ``''`` negatives) vs our
+``predict`` path (``_query_features``): the query's map.
 And stage by stage (our module fed *their* inputs), which isolates each
 difference: selection, interaction, similarity, MIL, fusion.
 
@@ -24,6 +26,10 @@ Their intermediate values are read with wrappers around their own methods
 Usage::
 
     python benchmarks/equivalence/wsrvos_equivalence.py --official-src /work/ext/WSRVOS
+
+``--cfg-options model.cls_text_features=pre_interaction`` (any key of our
+released-code config) shows what one switch accounts for (the conversion then
+allows unused source keys, e.g. ``norm1`` without ``post_norm_block``).
 
 Stubs (this script's ``sys.modules`` only): ``timm.models.layers``
 (``DropPath`` = identity at drop-path 0 in eval, ``trunc_normal_`` =
@@ -38,6 +44,7 @@ import tempfile
 import types
 
 import torch
+from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import Comparison, stub_module, summary  # noqa: E402
@@ -136,9 +143,22 @@ def run_theirs(model, frames, confidences):
     return out, calls, final[0]
 
 
-def ours_config(roberta: str):
+def run_theirs_eval(model, frames):
+    """Their evaluation call (engine.evaluate): the query as the positives,
+    no negatives (``forward`` pads them with ``''``)."""
+    batch = dict(videos=types.SimpleNamespace(
+        tensors=frames.permute(1, 0, 2, 3, 4)),
+                 original_texts=[POSITIVES[0]], positive_texts=[[]],
+                 negative_texts=[[]], positive_confidences=[[]])
+    with torch.no_grad():
+        return model(batch)['pred_masks']
+
+
+def ours_config(roberta: str, cfg_options=None):
     from mmengine.config import Config
     cfg = Config.fromfile(RELEASED)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     cfg.model.vision_encoder.update(
         arch=dict(embed_dims=SWIN_C, depths=(2, 2, 6, 2),
                   num_heads=(1, 2, 4, 8)), pretrained=None)
@@ -147,19 +167,21 @@ def ours_config(roberta: str):
     return cfg
 
 
-def convert_and_build(theirs, workdir, roberta):
+def convert_and_build(theirs, workdir, roberta, cfg_options=None):
     """Their state dict saved as main.py does -> our converter -> our
-    model loaded from the converted checkpoint."""
+    model loaded from the converted checkpoint (unused source keys are
+    allowed only when ``cfg_options`` change the released-code config)."""
     from rvos_plugin.registry import MODELS
     from rvos_plugin.testing._utils import load_tool_module
     src = osp.join(workdir, 'best.pth')
     torch.save({'epoch': 1, 'model': theirs.state_dict()}, src)
     dst = osp.join(workdir, 'converted.pth')
     tool = load_tool_module('model_converters', 'wsrvos_official_to_rvos')
-    if tool.convert_checkpoint(src, dst, ours_config(roberta),
-                               allow_unused=True):
+    cfg = ours_config(roberta, cfg_options)
+    if tool.convert_checkpoint(src, dst, cfg,
+                               allow_unused=bool(cfg_options)):
         raise SystemExit('conversion failed')
-    model = MODELS.build(ours_config(roberta).model)
+    model = MODELS.build(cfg.model)
     state = torch.load(dst, map_location='cpu',
                        weights_only=False)['state_dict']
     model.load_state_dict(state, strict=True)
@@ -170,6 +192,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--official-src', required=True,
                         help='root of a local copy of viscom-tongji/WSRVOS')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, default={},
+        help='overrides of our released-code config, e.g. '
+        'model.cls_text_features=pre_interaction to see what one switch '
+        'accounts for')
     args = parser.parse_args(argv)
     model_mod, vst = import_official(args.official_src)
     import rvos_plugin  # noqa: F401
@@ -191,10 +218,11 @@ def main(argv=None) -> int:
               f'generates {len(schema)}; only theirs: '
               f'{sorted(actual - schema)[:3]}, only ours: '
               f'{sorted(schema - actual)[:3]}')
-        ours = convert_and_build(theirs, workdir, roberta)
+        ours = convert_and_build(theirs, workdir, roberta, args.cfg_options)
     g = torch.Generator().manual_seed(1)
     frames = torch.randn(1, 4, 3, 224, 224, generator=g)
     confidences = [0.7, 0.3]
+    t_eval = run_theirs_eval(theirs, frames)
     t_out, calls, t_final = run_theirs(theirs, frames, confidences)
 
     texts = [POSITIVES + NEGATIVES]
@@ -205,8 +233,13 @@ def main(argv=None) -> int:
         lambda m, i, o: sel_io.append((i, o))) for s in ours.selectors]
     hooks.append(ours.interaction.register_forward_hook(
         lambda m, i, o: inter_io.append((i, o))))
+    # the model's own training path (its condition_on /
+    # selection_condition_on decide which slots condition what)
+    slots = dict(texts=texts, valid=valid, positive=condition)
+    enc_calls = []
+    record(ours, 'encoders', enc_calls)
     with torch.no_grad():
-        feats = ours.forward_features(frames, texts, condition)
+        feats = ours._training_features(frames, slots, None)
         y = ours.mil_head(feats['visual'], feats['sim'], feats['text_cls'],
                           valid)['y']
         conf = torch.tensor([confidences])
@@ -230,8 +263,7 @@ def main(argv=None) -> int:
         end.add(f'point {k}: visual after selection', o_res[0],
                 t_res[0].permute(0, 2, 3, 4, 1).flatten(2, 3))
         end.add(f'point {k}: text after selection', o_res[1], t_res[1])
-    with torch.no_grad():
-        o_final = ours.encoders(frames, texts, condition)[0]
+    o_final = enc_calls[0][1][0]
     end.add('final visual features (after norm)', o_final,
             t_final.flatten(2, 3))
     t_video, t_expr = calls['interact'][0][1]
@@ -245,6 +277,13 @@ def main(argv=None) -> int:
             t_out['pred_masks'].flatten(2))
     end.add('pseudo-masks (sigmoid > 0.4)', (fused.sigmoid() > 0.4).float(),
             t_out['pseudo_masks'].flatten(2))
+
+    query = types.SimpleNamespace(metainfo=dict(expression=POSITIVES[0],
+                                                video_id='equivalence'))
+    with torch.no_grad():
+        o_eval = ours._query_features(frames, [query])['sim'][..., 0]
+    end.add('evaluation: query map (their evaluate() forward)', o_eval,
+            t_eval.flatten(2))
 
     stage = Comparison('WSRVOS stage by stage (our module fed their inputs)')
     for k, (t_args, t_res) in enumerate(calls['sel']):

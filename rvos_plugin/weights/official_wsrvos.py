@@ -14,6 +14,7 @@ theirs                                                 ours
 ``video_proj`` / ``text_proj``                         ``visual_proj`` / ``text_proj``
 ``video_interaction.{attn,ffn.0,ffn.3,norm2}``         ``interaction.video_{attn,ffn.0,ffn.3,norm}``
 ``text_interaction.{attn,ffn.0,ffn.3,norm2}``          ``interaction.text_{attn,ffn.0,ffn.3,norm}``
+``{video,text}_interaction.norm1``                     ``interaction.{video,text}_attn_norm``
 ``segmentation_flow.weight``                           ``mil_head.w_smt.weight``
 =====================================================  ======================================
 
@@ -21,10 +22,11 @@ Ignored on purpose (reason in the report): the RoBERTa pooler (neither model
 uses it), ``embeddings.position_ids`` and the Swin
 ``relative_position_index`` (buffers, recomputed), ``segmentation_flow.bias``
 (a per-slot constant: it cancels in the softmax over proposals of the
-segmentation flow). Left **unused** (an error unless ``allow_unused``):
-``{video,text}_interaction.norm1.*`` -- their cross-attention block has a
-LayerNorm after the attention residual that the paper's interaction
-(``F' = LN(FFN(F~) + F)``, Sec. 3.3) does not have.
+segmentation flow). ``norm1`` (their LayerNorm after the attention residual)
+exists in our model only with ``interaction.post_norm_block=True`` (the
+released-code config); into a config without it (the paper's
+``F' = LN(FFN(F~) + F)``, Sec. 3.3) it is reported **unused** (an error
+unless ``allow_unused``).
 """
 import re
 from typing import Dict, Iterable, Tuple
@@ -47,6 +49,8 @@ RULES: Tuple[Tuple[str, str], ...] = (
      r'interaction.\1_ffn.\2.\3'),
     (r'^(video|text)_interaction\.norm2\.(weight|bias)$',
      r'interaction.\1_norm.\2'),
+    (r'^(video|text)_interaction\.norm1\.(weight|bias)$',
+     r'interaction.\1_attn_norm.\2'),
     (r'^segmentation_flow\.weight$', 'mil_head.w_smt.weight'),
 )
 IGNORED: Tuple[Tuple[str, str], ...] = (

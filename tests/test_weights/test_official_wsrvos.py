@@ -39,15 +39,12 @@ def _save(tmp_path, sd):
 
 def test_converts_and_loads_into_released_config(tmp_path, roberta, capsys):
     sd = wsrvos_official_state_dict(roberta)
+    for k in list(sd):  # distinguishable values for their norm1
+        if '_interaction.norm1.' in k:
+            sd[k] = torch.randn_like(sd[k])
     tool = load_tool_module('model_converters', 'wsrvos_official_to_rvos')
     src, dst = _save(tmp_path, sd), str(tmp_path / 'ours.pth')
-    # their interaction's norm1 has no counterpart: refused by default
-    assert tool.convert_checkpoint(src, dst, _cfg(roberta)) == 1
-    err = capsys.readouterr().err
-    assert '4 source keys are unexpected' in err
-    assert 'video_interaction.norm1.weight' in err
-    assert tool.convert_checkpoint(src, dst, _cfg(roberta),
-                                   allow_unused=True) == 0
+    assert tool.convert_checkpoint(src, dst, _cfg(roberta)) == 0
     out = capsys.readouterr().out
     assert 'missing: 0 target keys' in out
     assert 'segmentation_flow.bias: per-slot constant' in out
@@ -61,6 +58,9 @@ def test_converts_and_loads_into_released_config(tmp_path, roberta, capsys):
         'video_interaction.attn.in_proj_weight',
         'interaction.text_ffn.3.weight': 'text_interaction.ffn.3.weight',
         'interaction.text_norm.bias': 'text_interaction.norm2.bias',
+        'interaction.video_attn_norm.weight':
+        'video_interaction.norm1.weight',
+        'interaction.text_attn_norm.bias': 'text_interaction.norm1.bias',
         'mil_head.w_smt.weight': 'segmentation_flow.weight',
         'text_encoder.model.encoder.layer.11.output.dense.weight':
         'text_encoder.encoder.layer.11.output.dense.weight',
@@ -69,6 +69,21 @@ def test_converts_and_loads_into_released_config(tmp_path, roberta, capsys):
     }
     for ours, theirs in pairs.items():
         assert torch.equal(state[ours], sd[theirs]), ours
+
+
+def test_paper_interaction_has_no_norm1(tmp_path, roberta, capsys):
+    """Without the post-norm switch their norm1 has no target: refused
+    unless allowed."""
+    cfg = _cfg(roberta)
+    cfg.model.interaction.post_norm_block = False
+    tool = load_tool_module('model_converters', 'wsrvos_official_to_rvos')
+    src = _save(tmp_path, wsrvos_official_state_dict(roberta))
+    dst = str(tmp_path / 'o.pth')
+    assert tool.convert_checkpoint(src, dst, cfg) == 1
+    err = capsys.readouterr().err
+    assert '4 source keys are unexpected' in err
+    assert 'video_interaction.norm1.weight' in err
+    assert tool.convert_checkpoint(src, dst, cfg, allow_unused=True) == 0
 
 
 def test_missing_and_unexpected_keys_are_named(tmp_path, roberta, capsys):

@@ -12,13 +12,17 @@ Example::
 
 then ``tools/test.py <that config> checkpoints/wsrvos_swin-t_official_refytb.pth``.
 The config must use ``selection.scorer='released_linear'`` (their fixed
-selection maps) and their P + N. The Video Swin and RoBERTa weights come from
-the source checkpoint (the config's ``checkpoints/roberta-base`` folder is
-still read for the tokenizer and the architecture).
+selection maps) and their P + N; the default (released-code) config also sets
+the other switches that make our forward compute theirs (checked by
+benchmarks/equivalence/wsrvos_equivalence.py). The Video Swin and RoBERTa
+weights come from the source checkpoint (the config's
+``checkpoints/roberta-base`` folder is still read for the tokenizer and the
+architecture).
 
 Exit code 1 on missing target keys, and on unused source keys unless
---allow-unused: their interaction blocks' ``norm1`` has no counterpart in the
-paper's interaction (see rvos_plugin/weights/official_wsrvos.py).
+--allow-unused: e.g. their interaction blocks' ``norm1`` into a config
+without ``interaction.post_norm_block=True`` (the paper's interaction has no
+such norm; see rvos_plugin/weights/official_wsrvos.py).
 """
 import argparse
 import os.path as osp

@@ -103,11 +103,17 @@ class BlockwiseEncoders:
             pairs ``(visual block, text block)``.
         num_vision_blocks (int): Vision blocks to run.
         text_cache_size (int): :class:`TextStateCache` size (0: off).
+        final_norm_after_selection (bool): Released code: the vision
+            encoder's final norm (``RVOSVideoSwin``'s LayerNorm, part of its
+            last block) runs after a selection point at the last block
+            instead of before it. Needs ``forward_block(..., final_norm=)``
+            and ``apply_final_norm`` (ValueError otherwise).
     """
 
     def __init__(self, vision_encoder, text_encoder, selectors,
                  selection_points: Sequence[Tuple[int, int]],
-                 num_vision_blocks: int, text_cache_size: int = 0) -> None:
+                 num_vision_blocks: int, text_cache_size: int = 0,
+                 final_norm_after_selection: bool = False) -> None:
         self.vision_encoder = vision_encoder
         self.text_encoder = text_encoder
         self.selectors = selectors
@@ -115,8 +121,18 @@ class BlockwiseEncoders:
         self.num_vision_blocks = num_vision_blocks
         self.text_cache = TextStateCache(text_cache_size) \
             if text_cache_size > 0 else None
-        self._vision_takes_frames = 'num_frames' in inspect.signature(
-            vision_encoder.forward_block).parameters
+        params = inspect.signature(vision_encoder.forward_block).parameters
+        self._vision_takes_frames = 'num_frames' in params
+        self.final_norm_after_selection = final_norm_after_selection
+        if final_norm_after_selection and not (
+                'final_norm' in params and
+                hasattr(vision_encoder, 'apply_final_norm')):
+            raise ValueError(
+                'final_norm_after_selection=True needs a vision encoder with '
+                'a final norm it can defer (forward_block(..., final_norm=) '
+                'and apply_final_norm, e.g. RVOSVideoSwin); '
+                f'{type(vision_encoder).__name__} has none: set '
+                'final_norm_after_selection=False.')
 
     def _needs_grad(self) -> bool:
         modules = (self.vision_encoder, self.text_encoder, self.selectors)
@@ -129,7 +145,8 @@ class BlockwiseEncoders:
                             for p in self.text_encoder.parameters()))
 
     def __call__(self, frames: Tensor, texts: List[List[str]],
-                condition: Tensor) -> Tuple[Tensor, Tensor, Tensor, tuple]:
+                 condition: Tensor, allow_empty: bool = False
+                 ) -> Tuple[Tensor, Tensor, Tensor, tuple]:
         """Encode a clip and its expressions.
 
         Args:
@@ -137,6 +154,7 @@ class BlockwiseEncoders:
             texts (list[list[str]]): ``B`` lists of ``E`` expressions.
             condition (Tensor): Bool ``(B, E)`` expressions whose selected
                 visual tokens amplify the shared video features.
+            allow_empty (bool): Let the text encoder tokenise ``''``.
 
         Returns:
             tuple: visual tokens ``(B, T, Nv, Cv)``, text tokens
@@ -150,7 +168,9 @@ class BlockwiseEncoders:
             h, tmask = self.text_cache(self.text_encoder, flat)
             attn, num_text_blocks = None, 0
         else:
-            tokens = self.text_encoder.tokenize(flat)
+            tokens = self.text_encoder.tokenize(
+                flat, allow_empty=True) if allow_empty else \
+                self.text_encoder.tokenize(flat)
             attn = tokens['attention_mask']
             tmask = attn.bool()
             num_text_blocks = self.text_encoder.num_blocks
@@ -176,11 +196,23 @@ class BlockwiseEncoders:
                         h.reshape(B, E, *h.shape[1:]), tmask, condition)
                     x = grid_to_maps(v, hh, ww)
                     h = z.reshape(B * E, *z.shape[2:])
+            if self._deferred_norm():
+                x = self.vision_encoder.apply_final_norm(x)
         hh, ww = x.shape[-2:]
         return (tokens_to_grid(x, B, T), h.reshape(B, E, *h.shape[1:]), tmask,
                 (hh, ww))
 
+    def _deferred_norm(self) -> bool:
+        """True when the final norm waits for the selection after the last
+        block (released code)."""
+        return (self.final_norm_after_selection and
+                self.num_vision_blocks == len(
+                    self.vision_encoder.block_channels))
+
     def _vision_block(self, i: int, x: Tensor, T: int) -> Tensor:
+        kwargs = {}
         if self._vision_takes_frames:
-            return self.vision_encoder.forward_block(i, x, num_frames=T)
-        return self.vision_encoder.forward_block(i, x)
+            kwargs['num_frames'] = T
+        if self._deferred_norm() and i == self.num_vision_blocks - 1:
+            kwargs['final_norm'] = False
+        return self.vision_encoder.forward_block(i, x, **kwargs)

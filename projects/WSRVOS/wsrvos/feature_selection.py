@@ -20,7 +20,14 @@ The cosine similarities are computed in a shared space (``scorer``):
 - ``'released_linear'`` (the released code): ``text -> visual`` and
   ``visual -> text`` linear maps that start random and never train. They are
   kept as buffers (saved in checkpoints, never in the optimizer, never an
-  unused DDP parameter).
+  unused DDP parameter). As there, the visual->text map is applied to the
+  mean of the selected visual tokens (an affine map of a mean equals the
+  mean of the mapped tokens: the order changes rounding only).
+
+``v2l_visual`` chooses the visual tokens the v2l step averages: the tokens
+entering the selection point (paper: both directions score the same
+features) or, as the released code, the tokens after the l2v amplification
+``v + v_hat``.
 
 Shapes: ``B`` samples, ``T`` frames, ``Nv`` visual tokens, ``Cv`` visual
 channels, ``E`` expressions, ``L`` text tokens, ``Cz`` text channels.
@@ -36,6 +43,7 @@ from torch import Tensor
 from rvos_plugin.registry import MODELS
 
 SCORERS = ('shared_cosine', 'released_linear')
+V2L_VISUAL = ('input', 'amplified')
 
 
 def masked_mean(x: Tensor, mask: Tensor, dim: int) -> Tensor:
@@ -102,11 +110,38 @@ def linguistic_token_scores(text: Tensor, visual: Tensor,
     Returns:
         Tensor: ``(B, E, L)`` cosine similarities.
     """
+    return summary_token_scores(text, selected_visual_mean(visual,
+                                                           visual_sel))
+
+
+def selected_visual_mean(visual: Tensor, visual_sel: Tensor) -> Tensor:
+    """Sec. 3.3 v2l: mean of the visual tokens selected for each expression
+    (over all frames).
+
+    Args:
+        visual (Tensor): ``(B, T, Nv, C)``.
+        visual_sel (Tensor): Bool ``(B, T, Nv, E)``.
+
+    Returns:
+        Tensor: ``(B, E, C)`` (zero where nothing is selected).
+    """
     B, T, Nv, C = visual.shape
     sel = visual_sel.to(visual.dtype).permute(0, 3, 1, 2).reshape(B, -1,
                                                                   T * Nv)
     summary = sel @ visual.reshape(B, T * Nv, C)  # (B, E, C)
-    summary = summary / sel.sum(-1, keepdim=True).clamp(min=1)
+    return summary / sel.sum(-1, keepdim=True).clamp(min=1)
+
+
+def summary_token_scores(text: Tensor, summary: Tensor) -> Tensor:
+    """Sec. 3.3 v2l: cosine of every text token to its expression's visual
+    summary.
+
+    Args:
+        text (Tensor): ``(B, E, L, C)``; summary ``(B, E, C)``.
+
+    Returns:
+        Tensor: ``(B, E, L)``.
+    """
     return (F.normalize(text, dim=-1) *
             F.normalize(summary, dim=-1).unsqueeze(2)).sum(-1)
 
@@ -174,6 +209,9 @@ class WSRVOSFeatureSelection(BaseModule):
             ``'released_linear'`` (released code, fixed random maps).
         shared_dim (int): Dimension of the shared space of
             ``'shared_cosine'`` (the model passes its hidden_dim, C = 1024).
+        v2l_visual (str): Visual tokens the v2l step averages: ``'input'``
+            (paper: those entering the point) or ``'amplified'`` (released
+            code: ``v + v_hat`` after the l2v step).
     """
 
     def __init__(self,
@@ -185,11 +223,16 @@ class WSRVOSFeatureSelection(BaseModule):
                  v2l: bool = True,
                  scorer: str = 'shared_cosine',
                  shared_dim: int = 1024,
+                 v2l_visual: str = 'input',
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         if scorer not in SCORERS:
             raise ValueError(f'scorer must be one of {SCORERS}, got '
                              f'{scorer!r}')
+        if v2l_visual not in V2L_VISUAL:
+            raise ValueError(f'v2l_visual must be one of {V2L_VISUAL}, got '
+                             f'{v2l_visual!r}')
+        self.v2l_visual = v2l_visual
         self.k_v, self.k_z, self.l2v, self.v2l = k_v, k_z, l2v, v2l
         self.scorer = scorer
         if scorer == 'shared_cosine':
@@ -244,13 +287,17 @@ class WSRVOSFeatureSelection(BaseModule):
                 score = torch.where(union, score, torch.zeros_like(score))
             out_visual = add_selected(visual, union, score)
         if self.v2l:
+            amplified = self.v2l_visual == 'amplified'
             if ste:
+                if amplified:
+                    v_s = self.visual_to_shared(out_visual)
                 t_scores = linguistic_token_scores(z_s, v_s, visual_sel)
-            else:
-                t_scores = linguistic_token_scores(
-                    text,
-                    F.linear(visual, self.released_v2t_weight,
-                             self.released_v2t_bias), visual_sel)
+            else:  # released code: average, then the visual -> text map
+                summary = F.linear(
+                    selected_visual_mean(
+                        out_visual if amplified else visual, visual_sel),
+                    self.released_v2t_weight, self.released_v2t_bias)
+                t_scores = summary_token_scores(text, summary)
             text_sel = topk_mask(t_scores, self.k_z, valid=text_mask, dim=-1)
             out_text = add_selected(text, text_sel,
                                     t_scores if ste else None)

@@ -12,6 +12,13 @@ The video attends to the tokens of the *conditioning* expressions (paper and
 default: F_Z of all P + N slots in training, the query at test; released
 code: the positives only, a label-dependent switch); every expression attends
 to its own sample's video.
+
+Released-code switches (its ``CrossAttentionBlock``):
+- ``post_norm_block``: each stream is a post-norm transformer block,
+  ``X = LN_1(Q + Attn(Q, M))``, ``Q' = LN_2(X + FFN(X))`` (its ``norm1`` is
+  ``{video,text}_attn_norm`` here, its ``norm2`` ``{video,text}_norm``);
+- ``text_attends_updated_video``: the text attends to ``F'_V`` (the video
+  after its own stream) instead of ``F_V``.
 """
 from typing import Tuple
 
@@ -42,6 +49,10 @@ class WSRVOSBiDirectionalInteraction(BaseModule):
         text_queries_video (bool): Tab. 6 ``l2va`` stream (F_Z queries F_V).
         video_queries_text (bool): Tab. 6 ``v2la`` stream (F_V queries F_Z).
         dropout (float): Attention/FFN dropout.
+        post_norm_block (bool): Released code: ``LN_2(X + FFN(X))`` with
+            ``X = LN_1(Q + Attn)`` instead of ``LN(FFN(Attn) + Q)``.
+        text_attends_updated_video (bool): Released code: the text stream
+            reads ``F'_V`` (sequential) instead of ``F_V`` (parallel).
     """
 
     def __init__(self,
@@ -51,20 +62,32 @@ class WSRVOSBiDirectionalInteraction(BaseModule):
                  text_queries_video: bool = True,
                  video_queries_text: bool = True,
                  dropout: float = 0.0,
+                 post_norm_block: bool = False,
+                 text_attends_updated_video: bool = False,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.text_queries_video = text_queries_video
         self.video_queries_text = video_queries_text
-        if text_queries_video:
-            self.text_attn = nn.MultiheadAttention(
-                dim, num_heads, dropout=dropout, batch_first=True)
-            self.text_ffn = _FFN(dim, ffn_ratio, dropout)
-            self.text_norm = nn.LayerNorm(dim)
-        if video_queries_text:
-            self.video_attn = nn.MultiheadAttention(
-                dim, num_heads, dropout=dropout, batch_first=True)
-            self.video_ffn = _FFN(dim, ffn_ratio, dropout)
-            self.video_norm = nn.LayerNorm(dim)
+        self.post_norm_block = post_norm_block
+        self.text_attends_updated_video = text_attends_updated_video
+        for name, on in (('text', text_queries_video),
+                         ('video', video_queries_text)):
+            if not on:
+                continue
+            setattr(self, f'{name}_attn', nn.MultiheadAttention(
+                dim, num_heads, dropout=dropout, batch_first=True))
+            setattr(self, f'{name}_ffn', _FFN(dim, ffn_ratio, dropout))
+            setattr(self, f'{name}_norm', nn.LayerNorm(dim))
+            if post_norm_block:
+                setattr(self, f'{name}_attn_norm', nn.LayerNorm(dim))
+
+    def _residual(self, name: str, query: Tensor, attended: Tensor) -> Tensor:
+        """Sec. 3.3 ``LN(FFN(F~) + F)`` or the released post-norm block."""
+        ffn, norm = getattr(self, f'{name}_ffn'), getattr(self, f'{name}_norm')
+        if self.post_norm_block:
+            x = getattr(self, f'{name}_attn_norm')(query + attended)
+            return norm(x + ffn(x))
+        return norm(ffn(attended) + query)
 
     def forward(self, visual: Tensor, text: Tensor, text_mask: Tensor,
                 condition: Tensor) -> Tuple[Tensor, Tensor]:
@@ -94,14 +117,15 @@ class WSRVOSBiDirectionalInteraction(BaseModule):
                 visual, keys, keys, key_padding_mask=~safe_ok,
                 need_weights=False)
             attended = attended * has_key[:, None, None].to(attended.dtype)
-            out_visual = self.video_norm(self.video_ffn(attended) + visual)
+            out_visual = self._residual('video', visual, attended)
         if self.text_queries_video:
             # every expression of a sample attends to that sample's video:
             # one (E*L)-query attention per sample (no per-expression copy
             # of the video memory).
+            memory = out_visual if self.text_attends_updated_video else visual
             queries = text.reshape(B, E * L, D)
             attended, _ = self.text_attn(
-                queries, visual, visual, need_weights=False)
+                queries, memory, memory, need_weights=False)
             attended = attended.reshape(B, E, L, D)
-            out_text = self.text_norm(self.text_ffn(attended) + text)
+            out_text = self._residual('text', text, attended)
         return out_visual, out_text

@@ -18,25 +18,24 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.model import BaseModel
-from mmengine.structures import PixelData
 from torch import Tensor
 
 from rvos_plugin.registry import MODELS, TASK_UTILS
-from rvos_plugin.structures import mask_scores
 from .encoding import BlockwiseEncoders, check_selection_points
 from .feature_selection import masked_mean
+from .inference import WSRVOSInferenceMixin
 from .sampling import check_text
 from .similarity import similarity_maps
 from .slots import expression_slots
 
 CONDITIONS = ('all_slots', 'positives', 'original')
 TSR_TARGETS = ('pseudo_masks', 'soft_predictions')
+CLS_TEXT = ('pre_interaction', 'post_interaction')
 
 
 @MODELS.register_module()
-class WSRVOS(BaseModel):
+class WSRVOS(WSRVOSInferenceMixin, BaseModel):
     """The WSRVOS model (paper defaults; released code / levers: switches).
 
     Args:
@@ -71,6 +70,20 @@ class WSRVOS(BaseModel):
             ``'positives'`` (released code: the labels enter the features)
             or ``'original'`` (lever: the input expression as an extra slot,
             exactly as at test).
+        selection_condition_on (str, optional): Training slots whose
+            selected tokens amplify the video at the selection points, when
+            they differ from ``condition_on`` (released code:
+            ``'all_slots'`` with ``condition_on='positives'``). ``None``:
+            ``condition_on``.
+        final_norm_after_selection (bool): Released code: the vision
+            encoder's final norm after the selection at its last block.
+        cls_text_features (str): ``W_cls^T`` of the MIL head: pooled F_Z
+            ``'pre_interaction'`` (Sec. 3.4) or ``'post_interaction'``
+            (released code: F'_Z).
+        test_empty_slot_in_selection (bool): Released code: at test an
+            empty sentence ``''`` (its evaluation pads the N negatives with
+            ``''``; identical, so one stands for all) joins the selection
+            condition; it is no slot of the map. Needs selection points.
         presence_contrast (dict | None): ``WSRVOSPresenceContrast`` kwargs
             (lever; ``None`` or ``enable=False``: off, the paper).
         pseudo_mask_from_presence (bool): Lever: binarise the fused map with
@@ -107,6 +120,10 @@ class WSRVOS(BaseModel):
                  temporal_loss: Optional[dict] = None,
                  temporal_loss_on: str = 'pseudo_masks',
                  condition_on: str = 'all_slots',
+                 selection_condition_on: Optional[str] = None,
+                 final_norm_after_selection: bool = False,
+                 cls_text_features: str = 'pre_interaction',
+                 test_empty_slot_in_selection: bool = False,
                  presence_contrast: Optional[dict] = None,
                  pseudo_mask_from_presence: bool = False,
                  test_threshold: float = 0.4,
@@ -122,10 +139,16 @@ class WSRVOS(BaseModel):
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         for name, value, allowed in (
                 ('condition_on', condition_on, CONDITIONS),
-                ('temporal_loss_on', temporal_loss_on, TSR_TARGETS)):
+                ('temporal_loss_on', temporal_loss_on, TSR_TARGETS),
+                ('selection_condition_on', selection_condition_on,
+                 (None, 'all_slots', 'positives')),
+                ('cls_text_features', cls_text_features, CLS_TEXT)):
             if value not in allowed:
                 raise ValueError(f'{name} must be one of {allowed}, got '
                                  f'{value!r}')
+        if selection_condition_on and condition_on == 'original':
+            raise ValueError("selection_condition_on needs condition_on "
+                             "'all_slots' or 'positives'")
         if presence_contrast is not None and not presence_contrast.get(
                 'enable', True):
             presence_contrast = None
@@ -136,6 +159,12 @@ class WSRVOS(BaseModel):
         if inference_window is not None and inference_window < 1:
             raise ValueError('inference_window must be >= 1 or None')
         self.condition_on = condition_on
+        self.selection_condition_on = selection_condition_on or condition_on
+        self.cls_text_features = cls_text_features
+        self.test_empty_slot_in_selection = test_empty_slot_in_selection
+        if test_empty_slot_in_selection and not selection_points:
+            raise ValueError('test_empty_slot_in_selection needs selection '
+                             'points (the empty slot only selects)')
         self.temporal_loss_on = temporal_loss_on
         self.hidden_dim = hidden_dim
         self.num_positives = num_positives
@@ -167,7 +196,7 @@ class WSRVOS(BaseModel):
                               **sel_cfg)) for vb, _ in points])
         self.encoders = BlockwiseEncoders(
             self.vision_encoder, self.text_encoder, self.selectors, points,
-            len(v_ch), text_cache_size)
+            len(v_ch), text_cache_size, final_norm_after_selection)
         self.visual_proj = nn.Linear(v_ch[-1], hidden_dim)
         self.text_proj = nn.Linear(self.text_encoder.hidden_size, hidden_dim)
         self.interaction = None if interaction is None else MODELS.build(
@@ -203,20 +232,29 @@ class WSRVOS(BaseModel):
     # features
     # ------------------------------------------------------------------
     def forward_features(self, frames: Tensor, texts: List[List[str]],
-                         condition: Tensor) -> dict:
+                         condition: Tensor,
+                         selection_condition: Optional[Tensor] = None,
+                         allow_empty: bool = False) -> dict:
         """Encoders -> projections -> interaction -> similarity maps.
 
         Args:
             frames (Tensor): ``(B, T, 3, H, W)``.
             texts (list[list[str]]): ``B`` lists of ``E`` expressions.
             condition (Tensor): Bool ``(B, E)`` conditioning expressions.
+            selection_condition (Tensor, optional): Bool ``(B, E)``
+                expressions amplifying the video at the selection points
+                (``None``: ``condition``).
+            allow_empty (bool): Let ``''`` through the tokenizer.
 
         Returns:
             dict: ``visual`` ``F'_V`` (B, T, Nv, D); ``text`` pooled
             ``F'_Z`` (B, E, D); ``text_cls`` pooled ``F_Z`` (B, E, D) (the
             W_cls^T); ``raw_sim`` and ``sim`` (B, T, Nv, E); ``grid``.
         """
-        v, z, tmask, grid = self.encoders(frames, texts, condition)
+        v, z, tmask, grid = self.encoders(
+            frames, texts,
+            condition if selection_condition is None else selection_condition,
+            allow_empty=allow_empty)
         B, T, Nv, _ = v.shape
         fv = self.visual_proj(v).reshape(B, T * Nv, self.hidden_dim)
         fz = self.text_proj(z)
@@ -225,6 +263,8 @@ class WSRVOS(BaseModel):
             fv, fz = self.interaction(fv, fz, tmask, condition)
         fv = fv.reshape(B, T, Nv, self.hidden_dim)
         fz_pooled = masked_mean(fz, tmask, dim=2)
+        if self.cls_text_features == 'post_interaction':
+            text_cls = fz_pooled
         raw = similarity_maps(fv, fz_pooled, self.similarity)
         return dict(visual=fv, text=fz_pooled, text_cls=text_cls,
                     raw_sim=raw, sim=self.calibration(raw), grid=grid)
@@ -233,12 +273,11 @@ class WSRVOS(BaseModel):
                            data_samples) -> dict:
         """Features of the P + N slots under ``condition_on``."""
         B, E = slots['positive'].shape
-        if self.condition_on == 'all_slots':
-            return self.forward_features(inputs, slots['texts'],
-                                         slots['valid'])
-        if self.condition_on == 'positives':
-            return self.forward_features(inputs, slots['texts'],
-                                         slots['positive'])
+        if self.condition_on != 'original':
+            cond = dict(all_slots=slots['valid'], positives=slots['positive'])
+            return self.forward_features(
+                inputs, slots['texts'], cond[self.condition_on],
+                cond[self.selection_condition_on])
         # lever: the input expression as one extra conditioning slot,
         # split off so that the MIL / fusion slots are unchanged
         texts = [row + [self._expression(s)]
@@ -265,7 +304,17 @@ class WSRVOS(BaseModel):
         texts = [[self._expression(s)] for s in data_samples]
         cond = torch.ones(len(texts), 1, dtype=torch.bool,
                           device=frames.device)
-        return self.forward_features(frames, texts, cond)
+        if not self.test_empty_slot_in_selection:
+            return self.forward_features(frames, texts, cond)
+        # released code: '' selects (amplifies) but is no slot of the map
+        feats = self.forward_features(
+            frames, [row + [''] for row in texts],
+            torch.cat([cond, ~cond], 1), torch.cat([cond, cond], 1), True)
+        for k in ('text', 'text_cls'):
+            feats[k] = feats[k][:, :1]
+        for k in ('raw_sim', 'sim'):
+            feats[k] = feats[k][..., :1]
+        return feats
 
     # ------------------------------------------------------------------
     # BaseModel API
@@ -342,59 +391,3 @@ class WSRVOS(BaseModel):
                 feats, slots, data_samples, pos_raw, inputs,
                 self.forward_features)
         return losses
-
-    def _query_probabilities(self, frames: Tensor, data_samples) -> Tuple[
-            Tensor, float]:
-        """Foreground probabilities at the padded input size, windowed.
-
-        Returns:
-            tuple: ``(B, T, H_pad, W_pad)`` probabilities and the threshold.
-        """
-        B, T = frames.shape[:2]
-        H_pad, W_pad = frames.shape[-2:]
-        step = self.inference_window or T
-        out = []
-        for s in range(0, T, step):
-            clip = frames[:, s:s + step]
-            feats = self._query_features(clip, data_samples)
-            if self.test_mode_presence:  # lever: presence logit > 0
-                prob = self.presence_head.token_logits(
-                    feats['raw_sim'][..., 0]).float().sigmoid()
-            else:
-                prob = feats['sim'][..., 0].float().sigmoid()
-            t = clip.shape[1]
-            prob = F.interpolate(prob.reshape(B * t, 1, *feats['grid']),
-                                 size=(H_pad, W_pad), mode='bilinear',
-                                 align_corners=False)
-            if self.mask_refinement is not None:
-                prob = self.mask_refinement(clip.flatten(0, 1), prob)
-            out.append(prob.reshape(B, t, H_pad, W_pad))
-        threshold = 0.5 if self.test_mode_presence else self.test_threshold
-        return torch.cat(out, 1), threshold
-
-    def predict(self, inputs: Tensor, data_samples) -> list:
-        """Sec. 3.7: threshold the query's map at ``ori_shape``.
-
-        Adds per frame ``pred_mask = PixelData(data=bool (1, H_ori, W_ori))``
-        with metainfo ``score``, the mean probability inside the mask.
-        """
-        self._check_inputs(inputs)
-        prob, threshold = self._query_probabilities(inputs, data_samples)
-        B, T, H_pad, W_pad = prob.shape
-        for b, sample in enumerate(data_samples):
-            h, w = sample.metainfo.get('img_shape', (H_pad, W_pad))[:2]
-            ori_h, ori_w = sample.metainfo.get('ori_shape', (h, w))[:2]
-            p = F.interpolate(prob[b, :, :h, :w][:, None],
-                              size=(ori_h, ori_w), mode='bilinear',
-                              align_corners=False)[:, 0]
-            frames = sample.video_data_samples
-            if len(frames) != T:
-                raise ValueError(
-                    f"sample {sample.metainfo.get('video_id')} has "
-                    f'{len(frames)} frame data samples but {T} input frames')
-            masks = p > threshold
-            scores = mask_scores(p, masks)
-            for t, frame in enumerate(frames):
-                frame.pred_mask = PixelData(
-                    data=masks[t][None], metainfo=dict(score=float(scores[t])))
-        return list(data_samples)

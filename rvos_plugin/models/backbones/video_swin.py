@@ -441,8 +441,13 @@ class RVOSVideoSwin(BaseModule):
         return x[:, 0].permute(0, 3, 1, 2).contiguous().view(
             NT, self.embed_dims, *x.shape[2:4])
 
-    def forward_block(self, i: int, x: Tensor, num_frames: int = 1) -> Tensor:
-        """Global block ``i`` on ``(B*T, C, h, w)`` maps mixing T frames."""
+    def forward_block(self, i: int, x: Tensor, num_frames: int = 1,
+                      final_norm: bool = True) -> Tensor:
+        """Global block ``i`` on ``(B*T, C, h, w)`` maps mixing T frames.
+
+        ``final_norm=False`` leaves out the final LayerNorm of the very last
+        block (a caller applies :meth:`apply_final_norm` later).
+        """
         NT, C, h, w = x.shape
         if NT % num_frames:
             raise ValueError(f'{NT} maps are not a multiple of '
@@ -455,10 +460,14 @@ class RVOSVideoSwin(BaseModule):
         if b == len(layer.blocks) - 1:
             if layer.downsample is not None:
                 y = layer.downsample(y)
-            else:
+            elif final_norm:
                 y = self.norm(y)
         return y.permute(0, 1, 4, 2, 3).reshape(B * num_frames, y.shape[-1],
                                                 *y.shape[2:4])
+
+    def apply_final_norm(self, x: Tensor) -> Tensor:
+        """The final LayerNorm on ``(B*T, C, h, w)`` maps (channels)."""
+        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
 
     def forward(self, x: Tensor, num_frames: int = 1) -> Tuple[Tensor, ...]:
         """Stage outputs at ``out_indices``, each ``(B*T, C_s, h_s, w_s)``.

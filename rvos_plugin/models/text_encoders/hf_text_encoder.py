@@ -138,11 +138,15 @@ class RVOSHFTextEncoder(BaseModule):
         return next(self.parameters()).device
 
     # ----------------------------------------------------------- interface
-    def tokenize(self, texts: Sequence[str]) -> Dict[str, torch.Tensor]:
+    def tokenize(self, texts: Sequence[str],
+                 allow_empty: bool = False) -> Dict[str, torch.Tensor]:
         """Tokenise a batch of expressions (padded to the longest).
 
         Args:
             texts (Sequence[str]): B non-empty expressions.
+            allow_empty (bool): Accept ``''`` (special tokens only). Only
+                for a released-code switch that encodes an empty sentence on
+                purpose (WSRVOS ``test_empty_slot_in_selection``).
 
         Returns:
             dict: ``input_ids`` (B, L) long and ``attention_mask`` (B, L)
@@ -157,6 +161,8 @@ class RVOSHFTextEncoder(BaseModule):
         if not texts:
             raise ValueError('RVOSHFTextEncoder.tokenize got no expression.')
         for i, text in enumerate(texts):
+            if allow_empty and text == '':
+                continue
             if not isinstance(text, str) or not normalize_expression(text):
                 raise ValueError(
                     f'Expression {i} is empty or not a string ({text!r}; '

@@ -42,6 +42,28 @@ def test_blockwise_equals_forward_and_shapes():
     assert torch.allclose(y, outs[-1], atol=1e-5)
 
 
+def test_final_norm_can_be_deferred():
+    """WSRVOS released code: the final LayerNorm after the last selection."""
+    m = RVOSVideoSwin(TINY).eval()
+    with torch.no_grad():
+        m.norm.weight.uniform_(0.5, 2.0)
+        m.norm.bias.uniform_(-1.0, 1.0)
+        y = m.stem(torch.randn(4, 3, 32, 32))
+        for i in range(m.num_blocks - 1):
+            y = m.forward_block(i, y, num_frames=2)
+        last = m.num_blocks - 1
+        normed = m.forward_block(last, y, num_frames=2)
+        raw = m.forward_block(last, y, num_frames=2, final_norm=False)
+        deferred = m.apply_final_norm(raw)
+    assert not torch.allclose(raw, normed, atol=1e-3)
+    assert torch.allclose(deferred, normed, atol=1e-6)
+    # by hand: LayerNorm over the channels of every token
+    tok = raw[0, :, 0, 0]
+    ref = (tok - tok.mean()) / torch.sqrt(tok.var(unbiased=False) + 1e-5)
+    assert torch.allclose(deferred[0, :, 0, 0],
+                          ref * m.norm.weight + m.norm.bias, atol=1e-5)
+
+
 def test_frames_mix_in_time_but_not_across_videos():
     m = RVOSVideoSwin(TINY).eval()
     x = torch.randn(4, 3, 32, 32)  # B=2, T=2

@@ -63,6 +63,19 @@ def test_empty_expression_raises_naming_it():
         enc.tokenize(['a red circle', '   '])
 
 
+def test_allow_empty_encodes_special_tokens_only():
+    """WSRVOS released-code switch: '' on purpose (whitespace still not)."""
+    enc = RVOSHFTextEncoder(config=TINY)
+    tokens = enc.tokenize(['a red circle', ''], allow_empty=True)
+    assert tokens['attention_mask'][1].sum() == 2  # [CLS] [SEP]
+    assert tokens['input_ids'][1, :2].tolist() == [
+        enc.tokenizer.cls_token_id, enc.tokenizer.sep_token_id]
+    with pytest.raises(ValueError, match='Expression 1'):
+        enc.tokenize(['a red circle', ''])
+    with pytest.raises(ValueError, match='Expression 1'):
+        enc.tokenize(['a red circle', '  '], allow_empty=True)
+
+
 def test_tiny_config_trainable_gradients():
     enc = MODELS.build(dict(type='RVOSHFTextEncoder', config=TINY,
                             frozen=False))

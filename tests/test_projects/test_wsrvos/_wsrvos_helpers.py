@@ -10,11 +10,17 @@ from rvos_plugin.registry import MODELS
 
 @MODELS.register_module(force=True)
 class WSRVOSTestTinyVision(BaseModule):
-    """stem /4 then blocks (each /2 every other block), frozen by default."""
+    """stem /4 then blocks (each /2 every other block), frozen by default.
 
-    def __init__(self, channels=(8, 8, 16, 16), frozen=True):
+    ``final_norm=True``: the last block ends with a LayerNorm over the
+    channels that a caller can defer (like ``RVOSVideoSwin``).
+    """
+
+    def __init__(self, channels=(8, 8, 16, 16), frozen=True,
+                 final_norm=False):
         super().__init__()
         self.block_channels = list(channels)
+        self.norm = nn.LayerNorm(channels[-1]) if final_norm else None
         self.stem_conv = nn.Conv2d(3, channels[0], 4, stride=4)
         blocks, c_in = [], channels[0]
         for i, c in enumerate(channels):
@@ -30,8 +36,17 @@ class WSRVOSTestTinyVision(BaseModule):
     def stem(self, x):
         return self.stem_conv(x)
 
-    def forward_block(self, i, x):
-        return torch.relu(self.blocks[i](x))
+    def forward_block(self, i, x, final_norm=True):
+        x = torch.relu(self.blocks[i](x))
+        if self.norm is not None and final_norm and \
+                i == len(self.blocks) - 1:
+            x = self.apply_final_norm(x)
+        return x
+
+    def apply_final_norm(self, x):
+        if self.norm is None:
+            raise ValueError('built with final_norm=False')
+        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
 
 
 @MODELS.register_module(force=True)

@@ -63,7 +63,8 @@ def test_config_model_builds_with_tiny_encoders(path):
     model_cfg = cfg.model.to_dict()
     model_cfg.pop('data_preprocessor')
     model_cfg['vision_encoder'] = dict(
-        type='WSRVOSTestTinyVision', channels=(8, ) * 12)
+        type='WSRVOSTestTinyVision', channels=(8, ) * 12,
+        final_norm=model_cfg.get('final_norm_after_selection', False))
     model_cfg['text_encoder'] = dict(type='WSRVOSTestTinyText', num_blocks=12)
     model_cfg['num_vision_blocks'] = None
     model_cfg['hidden_dim'] = 16
