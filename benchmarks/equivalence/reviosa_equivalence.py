@@ -51,15 +51,32 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 @contextlib.contextmanager
 def cuda_calls_stay_on_cpu():
-    """Their SAM2 video inference hard-codes ``tensor.cuda()``
-    (``sam2.py`` ``_get_image_feature``): on a CPU-only machine, inside this
-    block only, ``Tensor.cuda()`` returns the tensor itself."""
-    original = torch.Tensor.cuda
+    """Their SAM2 video inference hard-codes CUDA (``tensor.cuda()`` in
+    ``_get_image_feature``, ``device``/``storage_device`` = ``cuda`` in
+    ``init_state``'s state, reset by the caller): on a CPU-only machine,
+    inside this block only,
+    ``Tensor.cuda()`` returns the tensor itself and ``Tensor.to`` a CUDA
+    device stays on the CPU. Dtype conversions (their bf16 memory features)
+    are kept."""
+    original_cuda, original_to = torch.Tensor.cuda, torch.Tensor.to
+
+    def on_cpu(arg):
+        is_cuda = (isinstance(arg, torch.device) and arg.type == 'cuda') or (
+            isinstance(arg, str) and arg.startswith('cuda'))
+        return torch.device('cpu') if is_cuda else arg
+
+    def to(self, *args, **kwargs):
+        args = tuple(on_cpu(a) for a in args)
+        if 'device' in kwargs:
+            kwargs['device'] = on_cpu(kwargs['device'])
+        return original_to(self, *args, **kwargs)
+
     torch.Tensor.cuda = lambda self, *args, **kwargs: self
+    torch.Tensor.to = to
     try:
         yield
     finally:
-        torch.Tensor.cuda = original
+        torch.Tensor.cuda, torch.Tensor.to = original_cuda, original_to
 CFG_1B = osp.join(REPO, 'configs', 'reviosa',
                   'reviosa_internvl25-1b-lora_sam2-hiera-l_4xb2-10e_'
                   'interrvos-8k.py')
@@ -247,6 +264,8 @@ def main(argv=None) -> int:
     for name, (e_t, e_o, h_o) in hidden.items():
         with torch.no_grad(), cuda_calls_stay_on_cpu():
             state = grounding.get_sam2_embeddings(g_pix)
+            # their init_state hard-codes CUDA devices in the state
+            state['device'] = state['storage_device'] = torch.device('cpu')
             masks_t = grounding.language_embd_inference(
                 state, [e_t] * FRAMES)[:, 0]
         with torch.no_grad():
