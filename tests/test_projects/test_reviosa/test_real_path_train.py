@@ -6,8 +6,10 @@ ZeRO-2 bf16 (when the DeepSpeed extra is installed; the 4B config runs with
 mmengine's Runner) and FSDP (bf16 mixed precision) in two processes over gloo
 (``torch.distributed.run``; ``rvos_plugin.utils.launch`` initialises gloo and
 gives FSDP ``device_id=cpu``). The DDP + AMP config's ``AmpOptimWrapper``
-needs CUDA: ``test_real_path.py::test_amp_config_autocast_step`` covers it
-up to that wrapper (docs/decisions/reviosa_real_path.md).
+asserts a CUDA device: here DDP runs with an ``OptimWrapper`` of the same
+settings, and ``test_real_path.py::test_amp_config_*`` builds the config's
+own wrapper and steps it with bf16 autocast on CPU
+(docs/decisions/reviosa_real_path.md).
 """
 import os
 import os.path as osp
@@ -137,6 +139,34 @@ def test_4b_config_trains_and_checkpoints(setup, tmp_path):
     assert any('lora_B' in k for k in state)
     assert state['mllm.model.language_model.embed_tokens.weight'].dtype == \
         torch.bfloat16
+
+
+def test_amp_config_trains_under_ddp_without_the_cuda_wrapper(
+        setup, tmp_path):
+    """The DDP + AMP config as shipped (Runner, MMDistributedDataParallel
+    with the config's ``find_unused_parameters``, fp32 MLLM, accumulation 4,
+    clipping) in two processes over gloo; only mmengine's CUDA-only
+    AmpOptimWrapper is replaced by OptimWrapper with the same settings
+    (its bf16 autocast: test_real_path.py)."""
+    log = run_train(
+        'reviosa_internvl25-1b-lora_sam2-hiera-l_4xb2-amp-10e_'
+        'interrvos-8k.py', '1b', 2, tmp_path, setup, [
+            'optim_wrapper._delete_=True', 'optim_wrapper.type=OptimWrapper',
+            'optim_wrapper.accumulative_counts=4',
+            'optim_wrapper.clip_grad.max_norm=1.0',
+            'optim_wrapper.optimizer.type=AdamW',
+            'optim_wrapper.optimizer.lr=4e-5',
+            'optim_wrapper.optimizer.weight_decay=0.05'])
+    assert 'Distributed launcher: pytorch' in log
+    assert "type='MMDistributedDataParallel'" in log
+    assert 'find_unused_parameters=False' in log  # as on GPUs
+    assert 'Epoch(train) [1][2/2]' in log
+    assert 'Overall/J&F' in log
+    state = torch.load(tmp_path / 'epoch_1.pth', map_location='cpu',
+                       weights_only=False)['state_dict']
+    assert any('lora_B' in k for k in state)
+    assert state['mllm.model.language_model.embed_tokens.weight'].dtype == \
+        torch.float32
 
 
 def test_fsdp_config_trains_and_checkpoints(setup, tmp_path):
