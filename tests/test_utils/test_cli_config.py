@@ -105,20 +105,6 @@ def test_resume_auto_starts_fresh_and_says_so(tmp_path, capsys):
     assert not cfg.resume
 
 
-def test_resume_finds_latest_checkpoint(tmp_path):
-    from mmengine.config import Config
-    for n in (2, 10):
-        torch.save({}, tmp_path / f'iter_{n}.pth')
-    assert latest_checkpoint(str(tmp_path)).endswith('iter_10.pth')
-    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
-    cfg = Config(dict(work_dir=str(tmp_path)))
-    assert apply_resume(cfg, 'latest').endswith('iter_2.pth')
-    assert cfg.resume and cfg.load_from.endswith('iter_2.pth')
-    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'gone.pth'))
-    with pytest.raises(FileNotFoundError, match='gone.pth'):
-        apply_resume(cfg, 'auto')
-
-
 def test_resume_accepts_deepspeed_checkpoint_folders(tmp_path):
     """DeepSpeedStrategy saves ``epoch_N.pth`` as a folder."""
     from mmengine.config import Config
@@ -137,3 +123,17 @@ def test_resume_accepts_deepspeed_checkpoint_folders(tmp_path):
         apply_resume(cfg, 'latest')
     with pytest.raises(FileNotFoundError, match='epoch_3.pth'):
         apply_resume(cfg, str(tmp_path / 'epoch_3.pth'))
+
+
+def test_resume_finds_latest_checkpoint(tmp_path):
+    from mmengine.config import Config
+    for n in (2, 10):
+        torch.save({}, tmp_path / f'iter_{n}.pth')
+    assert latest_checkpoint(str(tmp_path)).endswith('iter_10.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
+    cfg = Config(dict(work_dir=str(tmp_path)))
+    assert apply_resume(cfg, 'latest').endswith('iter_2.pth')
+    assert cfg.resume and cfg.load_from.endswith('iter_2.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'gone.pth'))
+    with pytest.raises(FileNotFoundError, match='gone.pth'):
+        apply_resume(cfg, 'auto')
