@@ -28,12 +28,18 @@ needs anything else is refused with an error naming it. ``RVOS_TRUST_PICKLE=1``
 (or ``--trust-pickle`` on tools/train.py and tools/test.py) switches to
 ``weights_only=False`` for files you trust.
 """
+import importlib.abc
+import importlib.util
 import os
+import sys
 import warnings
 from typing import Optional
 
 _PATCHED = {'checkpoint': False, 'registries': False}
 
+
+
+_CHECKPOINT_MODULE = 'mmengine.runner.checkpoint'
 
 
 def patch_checkpoint_loading() -> None:
@@ -42,11 +48,24 @@ def patch_checkpoint_loading() -> None:
     The replacement loads with ``weights_only=True`` and the project's
     allowlist (see the module docstring for the trust model); a missing,
     truncated, corrupt or unsafe file raises an error that names it.
+
+    Applied when ``mmengine.runner.checkpoint`` is imported, not before:
+    importing it imports ``mmengine.runner``, whose ``FlexibleRunner`` imports
+    DeepSpeed when it is installed (0.3-0.5 s, and DeepSpeed logs its
+    accelerator choice on stdout), which ``import rvos_plugin`` must not pay.
+    Everything that loads a checkpoint imports that module first.
     """
     if _PATCHED['checkpoint']:
         return
-    from mmengine.runner.checkpoint import CheckpointLoader
+    module = sys.modules.get(_CHECKPOINT_MODULE)
+    if module is not None and hasattr(module, 'CheckpointLoader'):
+        _register_safe_local_loader(module.CheckpointLoader)
+    elif not any(isinstance(f, _PatchOnImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _PatchOnImport())
 
+
+def _register_safe_local_loader(checkpoint_loader) -> None:
+    """Register the allowlisted loader for local paths and ``file://``."""
     from rvos_plugin.utils.safe_checkpoint import load_checkpoint_file
 
     def load_from_local(filename: str, map_location=None):
@@ -55,11 +74,42 @@ def patch_checkpoint_loading() -> None:
             path = path[len('file://'):]
         return load_checkpoint_file(path, map_location=map_location)
 
-    CheckpointLoader.register_scheme(
+    checkpoint_loader.register_scheme(
         prefixes='', loader=load_from_local, force=True)
-    CheckpointLoader.register_scheme(
+    checkpoint_loader.register_scheme(
         prefixes='file://', loader=load_from_local, force=True)
     _PATCHED['checkpoint'] = True
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    """Finds ``mmengine.runner.checkpoint`` through the other finders and
+    registers the safe loader right after the module has executed."""
+
+    def find_spec(self, name, path, target=None):
+        if name != _CHECKPOINT_MODULE:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _ExecThenPatch(spec.loader)
+        return spec
+
+
+class _ExecThenPatch(importlib.abc.Loader):
+    """Delegating loader: the wrapped loader's module, then the patch."""
+
+    def __init__(self, loader):
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        module.__loader__ = module.__spec__.loader = self._loader
+        self._loader.exec_module(module)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            _register_safe_local_loader(module.CheckpointLoader)
 
 
 def patch_mmdet_registries() -> None:

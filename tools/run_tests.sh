@@ -20,6 +20,10 @@ if ! command -v chromedriver >/dev/null 2>&1 || ! { command -v chromium >/dev/nu
   fi
 fi
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+# DeepSpeed's CPU accelerator JIT-builds its shared-memory op (g++, ~1-2 min)
+# when a ZeRO-2 test starts; cache it per venv: a build for another venv's
+# sources would otherwise be rebuilt in the shared ~/.cache/torch_extensions.
+export TORCH_EXTENSIONS_DIR=${TORCH_EXTENSIONS_DIR:-"$VENV/torch_extensions"}
 NPROC=${PYTEST_NPROC:-2}
 start=$(date +%s)
 set +e

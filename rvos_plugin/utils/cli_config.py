@@ -278,14 +278,24 @@ def apply_resume(cfg: Config, resume: Optional[str]) -> Optional[str]:
                 '(--resume PATH), the right --work-dir, or --resume auto '
                 'to start fresh when there is none.')
         resume = latest
-    elif not osp.isfile(resume):
+    elif not is_checkpoint(resume):
         raise FileNotFoundError(
             f'--resume {resume!r}: checkpoint file not found. Give an '
-            'existing .pth, or --resume auto to resume from the work '
-            "dir's latest checkpoint if there is one.")
+            'existing .pth (a file, or the folder DeepSpeed writes), or '
+            "--resume auto to resume from the work dir's latest checkpoint "
+            'if there is one.')
     cfg.resume = True
     cfg.load_from = resume
     return resume
+
+
+def is_checkpoint(path: str) -> bool:
+    """Whether ``path`` is a checkpoint the runner can resume from: a file,
+    or the folder mmengine's ``DeepSpeedStrategy`` saves (``epoch_1.pth/``
+    holding ``mp_rank_00_model_states.pt`` and the ZeRO partitions)."""
+    if osp.isfile(path):
+        return True
+    return osp.isfile(osp.join(path, 'mp_rank_00_model_states.pt'))
 
 
 def latest_checkpoint(work_dir: str) -> Optional[str]:
@@ -301,7 +311,7 @@ def latest_checkpoint(work_dir: str) -> Optional[str]:
     if osp.isfile(pointer):
         with open(pointer) as f:
             path = f.read().strip()
-        if not osp.isfile(path):
+        if not is_checkpoint(path):
             raise FileNotFoundError(
                 f'{pointer} names {path!r}, which does not exist. Give the '
                 'checkpoint with --resume PATH or remove the stale '
@@ -310,6 +320,6 @@ def latest_checkpoint(work_dir: str) -> Optional[str]:
     found = []
     for path in glob.glob(osp.join(work_dir, '*.pth')):
         match = re.fullmatch(r'(epoch|iter)_(\d+)\.pth', osp.basename(path))
-        if match:
+        if match and is_checkpoint(path):
             found.append((int(match.group(2)), path))
     return max(found)[1] if found else None

@@ -105,6 +105,26 @@ def test_resume_auto_starts_fresh_and_says_so(tmp_path, capsys):
     assert not cfg.resume
 
 
+def test_resume_accepts_deepspeed_checkpoint_folders(tmp_path):
+    """DeepSpeedStrategy saves ``epoch_N.pth`` as a folder."""
+    from mmengine.config import Config
+    for n in (1, 2):
+        folder = tmp_path / f'epoch_{n}.pth'
+        folder.mkdir()
+        torch.save({}, folder / 'mp_rank_00_model_states.pt')
+    (tmp_path / 'epoch_3.pth').mkdir()  # not a checkpoint: ignored
+    assert latest_checkpoint(str(tmp_path)).endswith('epoch_2.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_1.pth'))
+    cfg = Config(dict(work_dir=str(tmp_path)))
+    assert apply_resume(cfg, 'latest').endswith('epoch_1.pth')
+    assert apply_resume(cfg, str(tmp_path / 'epoch_2.pth'))
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
+    with pytest.raises(FileNotFoundError, match='epoch_3.pth'):
+        apply_resume(cfg, 'latest')
+    with pytest.raises(FileNotFoundError, match='epoch_3.pth'):
+        apply_resume(cfg, str(tmp_path / 'epoch_3.pth'))
+
+
 def test_resume_finds_latest_checkpoint(tmp_path):
     from mmengine.config import Config
     for n in (2, 10):

@@ -73,14 +73,33 @@ def test_mmdet_style_config_with_only_custom_imports(tmp_path):
 
 def test_import_is_light():
     # transformers is imported by mmengine.optim itself (it registers the
-    # transformers optimizers), so it is not ours to defer.
+    # transformers optimizers), so it is not ours to defer. mmengine.runner
+    # imports DeepSpeed when it is installed (FlexibleRunner's strategies).
     script = ('import sys, rvos_plugin; heavy = [m for m in ("sam2", '
-              '"decord", "mmpretrain", "peft", "scipy", "h5py") '
+              '"decord", "mmpretrain", "peft", "scipy", "h5py", '
+              '"mmengine.runner", "deepspeed") '
               'if m in sys.modules]; print(heavy)')
     res = subprocess.run([sys.executable, '-c', script], capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip() == '[]'
+
+
+def test_safe_checkpoint_loader_registered_when_runner_imported_later():
+    """rvos_plugin no longer imports mmengine.runner.checkpoint: the
+    allowlisted loader is registered when that module is imported later
+    (here in a fresh interpreter) or was imported before (this process)."""
+    script = ('import sys, rvos_plugin; '
+              'assert "mmengine.runner" not in sys.modules; '
+              'from mmengine.runner.checkpoint import CheckpointLoader as L; '
+              'print(L._schemes[""].__module__, '
+              'L._schemes["file://"].__module__)')
+    res = subprocess.run([sys.executable, '-c', script], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split()[-2:] == ['rvos_plugin.compat'] * 2
+    from mmengine.runner.checkpoint import CheckpointLoader
+    assert CheckpointLoader._schemes[''].__module__ == 'rvos_plugin.compat'
 
 
 def test_mmpretrain_models_import_through_shim():

@@ -201,25 +201,53 @@ def test_whole_model_bfloat16_trains_and_propagates(ckpts):
     assert logits.shape == (5, 32, 40) and torch.isfinite(logits).all()
 
 
-def test_amp_config_autocast_step(ckpts):
-    """DDP + AMP config up to mmengine's CUDA-only AmpOptimWrapper: fp32
-    weights, a bf16 autocast loss, backward and an optimizer step."""
+def test_amp_config_optim_wrapper_is_cuda_only(ckpts):
+    """The boundary: mmengine's AmpOptimWrapper asserts a CUDA/NPU/MLU/MUSA
+    device at construction (docs/decisions/reviosa_real_path.md)."""
+    from mmengine.optim import build_optim_wrapper
+    if torch.cuda.is_available():
+        pytest.skip('CUDA present: the wrapper builds')
+    cfg = real_cfg('amp', ckpts)
+    with pytest.raises(AssertionError, match='only available training on gpu'):
+        build_optim_wrapper(build('amp', ckpts), cfg.optim_wrapper)
+
+
+def test_amp_config_steps_through_mmengine_amp_wrapper(ckpts, monkeypatch):
+    """DDP + AMP config up to the CUDA check: the config's own optimizer
+    wrapper, built by mmengine as on a GPU (only the device assertion is
+    answered), runs the model's ``train_step`` as the Runner does: bf16
+    autocast from the wrapper, fp32 weights, one update every 4 calls
+    (accumulation 4), gradient clipping."""
+    from mmengine.optim import AmpOptimWrapper, build_optim_wrapper
+    from mmengine.optim.optimizer import amp_optimizer_wrapper
+    monkeypatch.setattr(amp_optimizer_wrapper, 'is_cuda_available',
+                        lambda: True)
+    cfg = real_cfg('amp', ckpts)
+    assert cfg.runner_type == 'Runner' and cfg.strategy is None
     model = build('amp', ckpts)
     assert model.mllm.dtype == torch.float32
-    batch = demo_rvos_batch(1, 2, (32, 40))
-    batch['data_samples'][0].set_metainfo(dict(has_target=True))
-    data = model.data_preprocessor(batch, True)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    assert type(wrapper) is AmpOptimWrapper
+    assert wrapper.cast_dtype == torch.bfloat16
+    assert wrapper._accumulative_counts == 4
+    assert wrapper.clip_grad_kwargs == dict(max_norm=1.0)
+    assert isinstance(wrapper.optimizer, torch.optim.AdamW)
+    wrapper.initialize_count_status(model, 0, 8)
     params = [p for p in model.parameters() if p.requires_grad]
     before = [p.detach().clone() for p in params]
-    opt = torch.optim.AdamW(params, lr=1e-3)
-    with torch.autocast('cpu', dtype=torch.bfloat16):
-        losses = model(**data, mode='loss')
-    loss = sum(losses.values())
-    assert torch.isfinite(loss)
-    loss.backward()
-    opt.step()
+    seen = []
+    model.register_forward_hook(
+        lambda m, a, out: seen.append(torch.get_autocast_dtype('cpu'))
+        if torch.is_autocast_enabled('cpu') else seen.append(None))
+    for step in range(4):
+        batch = demo_rvos_batch(1, 2, (32, 40), seed=step)
+        batch['data_samples'][0].set_metainfo(dict(has_target=True))
+        log_vars = model.train_step(batch, wrapper)
+        assert torch.isfinite(log_vars['loss'])
+        changed = any(not torch.equal(a, b) for a, b in zip(before, params))
+        assert changed == (step == 3), step  # accumulation 4
+    assert seen == [torch.bfloat16] * 4  # the wrapper's autocast
     assert all(p.dtype == torch.float32 for p in params)
-    assert any(not torch.equal(a, b) for a, b in zip(before, params))
 
 
 def test_seg_tokens_generated_and_read_out_as_in_training(ckpts):

@@ -6,8 +6,10 @@ ZeRO-2 bf16 (when the DeepSpeed extra is installed; the 4B config runs with
 mmengine's Runner) and FSDP (bf16 mixed precision) in two processes over gloo
 (``torch.distributed.run``; ``rvos_plugin.utils.launch`` initialises gloo and
 gives FSDP ``device_id=cpu``). The DDP + AMP config's ``AmpOptimWrapper``
-needs CUDA: ``test_real_path.py::test_amp_config_autocast_step`` covers it
-up to that wrapper (docs/decisions/reviosa_real_path.md).
+asserts a CUDA device: here DDP runs with an ``OptimWrapper`` of the same
+settings, and ``test_real_path.py::test_amp_config_*`` builds the config's
+own wrapper and steps it with bf16 autocast on CPU
+(docs/decisions/reviosa_real_path.md).
 """
 import os
 import os.path as osp
@@ -43,7 +45,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_train(config, size, nproc, work_dir, setup, extra=()):
+def run_train(config, size, nproc, work_dir, setup, extra=(), args=()):
     ckpts, data = setup
     options = cfg_options_args(real_config_overrides(ckpts, size)) + [
         f'train_dataloader.dataset.data_root={data}',
@@ -55,7 +57,8 @@ def run_train(config, size, nproc, work_dir, setup, extra=()):
         'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
     ] + list(extra)
     train = [osp.join(REPO, 'tools', 'train.py'),
-             osp.join(CFG_DIR, config), '--work-dir', str(work_dir)]
+             osp.join(CFG_DIR, config), '--work-dir', str(work_dir)
+             ] + list(args)
     if nproc:
         cmd = [sys.executable, '-m', 'torch.distributed.run',
                f'--nproc_per_node={nproc}', f'--master_port={_free_port()}'
@@ -78,26 +81,48 @@ def _iterations(log: str) -> int:
 
 def _deepspeed_states(ckpt_dir) -> dict:
     path = osp.join(ckpt_dir, 'mp_rank_00_model_states.pt')
-    return torch.load(path, map_location='cpu', weights_only=False)['module']
+    return torch.load(path, map_location='cpu', weights_only=False)
 
 
-def test_deepspeed_1b_config_trains_and_checkpoints(setup, tmp_path):
-    """ZeRO-2 bf16 as shipped, two processes over gloo (needs the DeepSpeed
-    extra, requirements/deepspeed.txt)."""
+def test_deepspeed_1b_config_trains_checkpoints_and_resumes(setup, tmp_path):
+    """ZeRO-2 bf16 as shipped (mmengine's DeepSpeedStrategy, DeepSpeed's CPU
+    accelerator), two processes over gloo: two iterations, a DeepSpeed
+    checkpoint, then ``--resume`` continues from it (needs the DeepSpeed
+    extra, requirements/deepspeed.txt; tools/misc/setup_venv.sh installs
+    it)."""
     pytest.importorskip('deepspeed')
-    log = run_train(
-        'reviosa_internvl25-1b-lora_sam2-hiera-l_4xb2-10e_interrvos-8k.py',
-        '1b', 2, tmp_path, setup, ['strategy.gradient_accumulation_steps=1'])
+    config = 'reviosa_internvl25-1b-lora_sam2-hiera-l_4xb2-10e_interrvos-8k.py'
+    one_step_per_iter = ['strategy.gradient_accumulation_steps=1']
+    log = run_train(config, '1b', 2, tmp_path, setup, one_step_per_iter)
     assert 'Epoch(train) [1][2/2]' in log
     assert 'Saving checkpoint at 1 epochs' in log
     assert 'Epoch(val)' in log and 'Overall/J&F' in log
     ckpt = tmp_path / 'epoch_1.pth'
     assert ckpt.is_dir()  # DeepSpeed's checkpoint folder
-    states = _deepspeed_states(ckpt)
+    first = _deepspeed_states(ckpt)
+    states = first['module']
+    assert first['global_steps'] == 2  # two optimizer steps
     assert any('lora_B' in k for k in states)
     assert any(k.startswith('sam2.sam.sam_mask_decoder.') for k in states)
     emb = [v for k, v in states.items() if k.endswith('embed_tokens.weight')]
     assert emb and emb[0].dtype == torch.bfloat16  # ZeRO-2 bf16 engine
+    # ZeRO-2 partitions the fp32 master weights and Adam state per rank
+    assert sorted(p.name for p in ckpt.glob('*optim_states.pt')) == [
+        'bf16_zero_pp_rank_0_mp_rank_00_optim_states.pt',
+        'bf16_zero_pp_rank_1_mp_rank_00_optim_states.pt']
+
+    log = run_train(config, '1b', 2, tmp_path, setup,
+                    one_step_per_iter + ['train_cfg.max_epochs=2'],
+                    args=['--resume'])
+    assert f'Resume checkpoint from {ckpt}' in log
+    assert 'Epoch(train) [1][' not in log  # continued, not restarted
+    assert 'Epoch(train) [2][2/2]' in log
+    second = _deepspeed_states(tmp_path / 'epoch_2.pth')
+    assert second['global_steps'] == 4  # the engine's step count resumed
+    changed = [k for k, v in states.items()
+               if not torch.equal(v, second['module'][k])]
+    assert any('lora_' in k for k in changed)  # trained on after resuming
+    assert any(k.startswith('sam2.sam.sam_mask_decoder.') for k in changed)
 
 
 def test_4b_config_trains_and_checkpoints(setup, tmp_path):
@@ -114,6 +139,34 @@ def test_4b_config_trains_and_checkpoints(setup, tmp_path):
     assert any('lora_B' in k for k in state)
     assert state['mllm.model.language_model.embed_tokens.weight'].dtype == \
         torch.bfloat16
+
+
+def test_amp_config_trains_under_ddp_without_the_cuda_wrapper(
+        setup, tmp_path):
+    """The DDP + AMP config as shipped (Runner, MMDistributedDataParallel
+    with the config's ``find_unused_parameters``, fp32 MLLM, accumulation 4,
+    clipping) in two processes over gloo; only mmengine's CUDA-only
+    AmpOptimWrapper is replaced by OptimWrapper with the same settings
+    (its bf16 autocast: test_real_path.py)."""
+    log = run_train(
+        'reviosa_internvl25-1b-lora_sam2-hiera-l_4xb2-amp-10e_'
+        'interrvos-8k.py', '1b', 2, tmp_path, setup, [
+            'optim_wrapper._delete_=True', 'optim_wrapper.type=OptimWrapper',
+            'optim_wrapper.accumulative_counts=4',
+            'optim_wrapper.clip_grad.max_norm=1.0',
+            'optim_wrapper.optimizer.type=AdamW',
+            'optim_wrapper.optimizer.lr=4e-5',
+            'optim_wrapper.optimizer.weight_decay=0.05'])
+    assert 'Distributed launcher: pytorch' in log
+    assert "type='MMDistributedDataParallel'" in log
+    assert 'find_unused_parameters=False' in log  # as on GPUs
+    assert 'Epoch(train) [1][2/2]' in log
+    assert 'Overall/J&F' in log
+    state = torch.load(tmp_path / 'epoch_1.pth', map_location='cpu',
+                       weights_only=False)['state_dict']
+    assert any('lora_B' in k for k in state)
+    assert state['mllm.model.language_model.embed_tokens.weight'].dtype == \
+        torch.float32
 
 
 def test_fsdp_config_trains_and_checkpoints(setup, tmp_path):
