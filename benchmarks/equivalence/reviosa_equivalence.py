@@ -277,9 +277,9 @@ def main(argv=None) -> int:
             vf, sizes = feats['vision_feats'], feats['feat_sizes']
             pix = vf[-1].permute(1, 2, 0).reshape(FRAMES, -1, *sizes[-1])
             high = ours.sam2._high_res(vf, sizes)
-            multi, ious, _, _ = ours.sam2.decode(
+            multi, _, _, _ = ours.sam2.decode(
                 pix, high, e_o.reshape(1, 1, -1).expand(FRAMES, -1, -1), True)
-            best = multi[torch.arange(FRAMES), ious.argmax(-1)]
+            best = multi[:, 0]  # decode() keeps the best-IoU mask
             up = torch.nn.functional.interpolate(
                 best[:, None], size=(1024, 1024), mode='bilinear',
                 align_corners=False)[:, 0]
