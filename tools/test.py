@@ -107,6 +107,9 @@ def main():
     else:
         runner = RUNNERS.build(cfg)
     runner.test()
+    # no reference may keep the DDP wrapper (and its process group) alive
+    # until interpreter finalisation: finish_distributed frees it now
+    del runner
     finish_distributed()
 
 
