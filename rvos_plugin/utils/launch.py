@@ -62,9 +62,10 @@ def finish_distributed() -> None:
     run as failed. With nccl the same omission prints PyTorch's "process
     group has NOT been destroyed" warning.
 
-    Destroying the group is not enough: the DDP wrapper (its reducer holds
-    the group and the last buckets' work) sits in reference cycles, so it
-    outlives ``main()`` and is freed by the cyclic garbage collector -- at
+    Destroying the group is not enough: the runner sits in reference cycles
+    and with it the DDP wrapper (its reducer holds the group and the last
+    buckets' work), so it outlives ``main()`` and is freed by the cyclic
+    garbage collector -- at
     any later point, including the collection Python runs during
     finalisation, where the abort happens (measured: after ``main()`` of
     ``tools/train.py`` returned, 1 ``DistributedDataParallel`` object per

@@ -23,9 +23,10 @@ def test_finish_distributed_is_a_noop_without_a_group():
 
 
 def test_finish_distributed_frees_the_dropped_ddp_wrapper(tmp_path):
-    """The DDP wrapper sits in reference cycles: dropped by the caller, it
-    would live until a later garbage collection (possibly in interpreter
-    finalisation, where gloo aborts); finish_distributed frees it."""
+    """The runner and the DDP wrapper sit in reference cycles: dropped by
+    the caller, they would live until a later garbage collection (possibly
+    in interpreter finalisation, where gloo aborts); finish_distributed
+    frees them."""
     import gc
     import weakref
 
@@ -38,8 +39,10 @@ def test_finish_distributed_frees_the_dropped_ddp_wrapper(tmp_path):
         model = DistributedDataParallel(torch.nn.Linear(2, 1))
         model(torch.ones(3, 2)).sum().backward()
         ref = weakref.ref(model)
-        del model
-        assert ref() is not None  # kept alive by its cycles
+        runner = dict(model=model)  # a runner: in a cycle with its parts
+        runner['self'] = runner
+        del model, runner
+        assert ref() is not None  # kept alive by the cycle
         finish_distributed()
         assert ref() is None and not dist.is_initialized()
     finally:
