@@ -65,9 +65,8 @@ def finish_distributed() -> None:
     Destroying the group is not enough: the runner sits in reference cycles
     and with it the DDP wrapper (its reducer holds the group and the last
     buckets' work), so it outlives ``main()`` and is freed by the cyclic
-    garbage collector -- at
-    any later point, including the collection Python runs during
-    finalisation, where the abort happens (measured: after ``main()`` of
+    garbage collector -- at any later point, including the collection
+    Python runs during finalisation, where the abort happens (measured: after ``main()`` of
     ``tools/train.py`` returned, 1 ``DistributedDataParallel`` object per
     rank was alive, 0 after ``gc.collect()``). So the callers drop their
     runner first, and here, after ``runner.train()`` / ``runner.test()``
