@@ -24,3 +24,12 @@ def shared_data():
     if not osp.isdir(SHARED_DATA):
         pytest.skip(f'shared data folder {SHARED_DATA} is absent')
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _no_stale_sampling_round():
+    """A training run that raised inside a test leaves the per-sample
+    sampling round (rvos_plugin.utils.sample_rng) set: forget it."""
+    yield
+    from rvos_plugin.utils.sample_rng import clear_sampling_round
+    clear_sampling_round()

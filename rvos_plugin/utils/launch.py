@@ -56,7 +56,7 @@ def prepare_distributed(cfg: Config, launcher: str) -> None:
 
 
 def finish_distributed() -> None:
-    """Destroy the default process group once the run has finished.
+    """Tear the distributed state down while the interpreter is alive.
 
     A process that exits with a live gloo process group can abort in
     interpreter finalisation ("terminate called without an active
@@ -64,16 +64,30 @@ def finish_distributed() -> None:
     whose tensors need the GIL while Python is being torn down
     (pytorch/pytorch#190489). torchrun then reports a successful training
     run as failed. With nccl the same omission prints PyTorch's "process
-    group has NOT been destroyed" warning. Here, after ``runner.train()`` /
-    ``runner.test()`` returned on every rank, a barrier lets every rank's
-    last collective finish before any rank tears its group down, then the
-    group is destroyed. A no-op when no group was initialised
-    (single-process runs).
+    group has NOT been destroyed" warning.
+
+    Destroying the group is not enough: the runner sits in reference cycles
+    and with it the DDP wrapper (its reducer holds the group and the last
+    buckets' work), so it outlives ``main()`` and is freed by the cyclic
+    garbage collector -- at any later point, including the collection
+    Python runs during finalisation, where the abort happens (measured: after ``main()`` of
+    ``tools/train.py`` returned, 1 ``DistributedDataParallel`` object per
+    rank was alive, 0 after ``gc.collect()``). So the callers drop their
+    runner first, and here, after ``runner.train()`` / ``runner.test()``
+    returned on every rank: a barrier lets every rank's last collective
+    finish, ``gc.collect()`` frees the runner, the model wrapper and its
+    work objects now, then the group is destroyed (its worker threads are
+    joined here, not in finalisation). A no-op when no group was
+    initialised (single-process runs).
     """
+    import gc
+
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
+        gc.collect()
         dist.destroy_process_group()
+        gc.collect()
 
 
 def add_launch_args(parser: argparse.ArgumentParser) -> None:
@@ -143,5 +157,8 @@ def run(cfg: Config, action: str):
     else:
         runner = RUNNERS.build(cfg)
     result = getattr(runner, action)()
+    # no reference may keep the DDP wrapper (and its process group) alive
+    # until interpreter finalisation: finish_distributed frees it now
+    del runner
     finish_distributed()
     return result

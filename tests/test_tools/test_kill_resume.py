@@ -79,11 +79,60 @@ custom_imports = dict(imports=['rvos_plugin', 'projects.ReVIOsA.reviosa',
 custom_hooks = [dict(type='RVOSEpochSeedHook'){fault}]
 """
 
+WSRVOS = """
+_base_ = [{repo!r} + '/configs/wsrvos/wsrvos_effnet-lite0_minilm-l6_cpu_synthetic.py']
+data_root = {root!r}
+# the CPU config with paths and sizes overridden; the two pieces of training
+# state outside the optimizer must survive the kill: the warm-up counter
+# (warm-up ends after the kill) and the negative bank
+# (negative_source='other_samples' + WSRVOSNegativeBankHook)
+train_pipeline = [
+    dict(type='RVOSFrameSample', num_frames=4, interval=1),
+    dict(type='LoadRVOSFrames'),
+    dict(type='LoadWSRVOSExpressions', ann_file=data_root + '/crea.json',
+         prefix='synthetic'),
+    dict(type='WSRVOSSampleExpressions', num_positives=6, num_negatives=24,
+         negative_source='other_samples'),
+    dict(type='LoadWSRVOSObjectAttributes',
+         objects_file=data_root + '/objects.json'),
+    dict(type='RVOSResize', scale=(32, 32)),
+    dict(type='RVOSRandomFlip', prob=0.5),
+    dict(type='PackRVOSInputs',
+         algorithm_keys=('positive_texts', 'positive_confidences',
+                         'negative_texts', 'object_attributes',
+                         'object_vocabulary'))]
+test_pipeline = [
+    dict(type='RVOSFrameSample', test_mode=True), dict(type='LoadRVOSFrames'),
+    dict(type='RVOSResize', scale=(32, 32)), dict(type='LoadRVOSMasks'),
+    dict(type='PackRVOSInputs')]
+model = dict(warmup_iters=3,
+             # cached text states equal a fresh computation only up to float
+             # rounding: off for bitwise equality
+             text_cache_size=0)
+train_dataloader = dict(batch_size=2,
+                        dataset=dict(data_root=data_root, split='train',
+                                     pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(data_root=data_root, split='train',
+                                   pipeline=test_pipeline))
+test_dataloader = val_dataloader
+max_iters = 4
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=4, val_interval=4)
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(by_epoch=False, interval=2,
+                                     max_keep_ckpts=3))
+custom_imports = dict(imports=['rvos_plugin', 'projects.WSRVOS.wsrvos',
+                               'rvos_plugin.testing.fault_injection'],
+                      allow_failed_imports=False)
+custom_hooks = [dict(type='RVOSEpochSeedHook'),
+                dict(type='WSRVOSNegativeBankHook', num_negatives=24){fault}]
+"""
+
 CASES = {
     # (config template, the iteration after which the process is killed
     #  (mid epoch 2 / between checkpoints), final checkpoint)
     'baseline': (BASELINE, 4, 'epoch_2.pth'),
     'reviosa': (REVIOSA, 2, 'iter_4.pth'),
+    'wsrvos': (WSRVOS, 2, 'iter_4.pth'),
 }
 
 
@@ -92,7 +141,27 @@ def fixture_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('kill_resume')
     make_mevis_fixture(str(root), 'train', num_videos=2, num_frames=6,
                        size=(32, 32))
+    _write_wsrvos_files(root)
     return str(root)
+
+
+def _write_wsrvos_files(root):
+    """The CREA expression file and the objects' attributes (WSRVOS)."""
+    meta = json.load(open(root / 'train' / 'meta_expressions.json'))
+    table, objects = {}, {}
+    for vid, video in meta['videos'].items():
+        objects[vid] = dict(objects=[
+            dict(colour='red', shape='square', size='small', motion='right'),
+            dict(colour='blue', shape='square', size='small',
+                 motion='still')])
+        for eid, e in video['expressions'].items():
+            table[f'synthetic:{vid}:{eid}'] = dict(
+                positive_texts=[f"{e['exp']}, seen clearly",
+                                f"{e['exp']} in the video"],
+                positive_confidences=[0.9, 0.85],
+                negative_texts=[])
+    (root / 'crea.json').write_text(json.dumps(table))
+    (root / 'objects.json').write_text(json.dumps(dict(videos=objects)))
 
 
 def _config(tmp_path, name, root, fault_at=None):
@@ -159,6 +228,13 @@ def test_kill_minus_9_then_resume_matches_uninterrupted(tmp_path,
     assert a['meta']['iter'] == b['meta']['iter']
     for key, value in a['state_dict'].items():
         assert torch.equal(value, b['state_dict'][key]), key
+    # training state outside the weights (WSRVOS: the negative bank; the
+    # warm-up counter is the `_iter` buffer of the state dict above)
+    for key in ('wsrvos_negative_bank', 'rvos_module_rng_states'):
+        assert a.get(key) == b.get(key), key
+    if name == 'wsrvos':
+        assert a['state_dict']['_iter'].item() == 4
+        assert len(a['wsrvos_negative_bank']) == 8  # 4 iterations x 2
     ma, mb = _metrics(full_dir), _metrics(kill_dir)
     assert ma and ma[0].pop('step') == mb[0].pop('step')
     assert {k: v for k, v in ma[0].items() if 'time' not in k} == \

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from rvos_plugin.models.losses.dice_loss import dice_loss
 from rvos_plugin.models.losses.sigmoid_bce_loss import sigmoid_bce_loss
+from rvos_plugin.utils.sample_rng import sample_rng
 
 
 def sample_points(logits: torch.Tensor, num_points: int,
@@ -59,13 +60,24 @@ def point_sample(x: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
                          align_corners=False)[..., 0]
 
 
+def point_seed(sample, purpose: str) -> Optional[int]:
+    """Seed of one sample's point sampling: a function of (seed, iteration,
+    ``sample_idx``, purpose) with ``RVOSEpochSeedHook``
+    (``rvos_plugin.utils.sample_rng``), the same whatever the split of the
+    batch over ranks; ``None`` otherwise (the global torch generator)."""
+    rng = sample_rng(sample.metainfo.get('sample_idx'),
+                     f'reviosa-points-{purpose}')
+    return None if rng is None else rng.getrandbits(63)
+
+
 def mask_losses(logits: torch.Tensor,
                 gt: torch.Tensor,
                 bce_weight: float = 2.0,
                 dice_weight: float = 0.5,
                 dice_eps: float = 1.0,
-                num_points: Optional[int] = None) -> Tuple[torch.Tensor,
-                                                            torch.Tensor]:
+                num_points: Optional[int] = None,
+                seed: Optional[int] = None) -> Tuple[torch.Tensor,
+                                                      torch.Tensor]:
     """BCE (w 2.0) + Dice (w 0.5, eps 1) of the released code, per mask.
 
     Args:
@@ -74,6 +86,8 @@ def mask_losses(logits: torch.Tensor,
         num_points (int, optional): None = per-pixel; otherwise the losses
             are taken on ``num_points`` uncertainty-sampled points (released
             code: 12,544) with the GT sampled at the same points.
+        seed (int, optional): seed of the points' generator
+            (:func:`point_seed`); None = the global torch generator.
 
     Returns:
         tuple[Tensor, Tensor]: weighted BCE and Dice, each (N,) per mask.
@@ -83,8 +97,11 @@ def mask_losses(logits: torch.Tensor,
                          f'{tuple(gt.shape)}.')
     gt = gt.float()
     if num_points is not None:
+        gen = None if seed is None else torch.Generator(
+            device=logits.device).manual_seed(seed)
         with torch.no_grad():
-            coords = sample_points(logits[:, None].detach(), num_points)
+            coords = sample_points(logits[:, None].detach(), num_points,
+                                   generator=gen)
             gt_pts = point_sample(gt[:, None], coords)[:, 0]
         pred = point_sample(logits[:, None], coords)[:, 0]
     else:

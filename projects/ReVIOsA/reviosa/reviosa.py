@@ -19,7 +19,7 @@ from rvos_plugin.structures.rvos_sample import (has_frame_masks,
                                                 set_frame_masks,
                                                 stack_frame_masks)
 from . import prompt_templates as pt
-from .losses import mask_losses, seg_token_attention_loss
+from .losses import mask_losses, point_seed, seg_token_attention_loss
 from .mllm import (add_lora, build_internvl, build_tokenizer,
                    image_tokens_per_frame, mllm_image_size)
 from .sam2_adapter import ReVIOsASAM2
@@ -336,8 +336,9 @@ class ReVIOsA(BaseModel):
                                      align_corners=False)[:, 0]
                 preds[name][b] = pred
                 bce, dice = mask_losses(pred, gt, self.loss_bce_weight,
-                                        self.loss_dice_weight,
-                                        self.dice_eps, self.num_points)
+                                        self.loss_dice_weight, self.dice_eps,
+                                        self.num_points,
+                                        point_seed(data_samples[b], name))
                 bce_all.append(bce)
                 dice_all.append(dice)
             zero = hidden.sum() * 0

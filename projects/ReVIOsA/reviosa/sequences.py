@@ -6,6 +6,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 import torch
 
+from rvos_plugin.utils.sample_rng import sample_rng
 from . import prompt_templates as pt
 
 FRAME_POLICIES = ('first', 'uniform')
@@ -38,12 +39,18 @@ def training_conversations(meta: dict, token_mode: str, actor_token: str,
         token_mode (str): ``'joint'`` (one answer with both tokens for
             unidirectional expressions), ``'independent'`` (a second
             conversation asks for the target) or ``'single'``.
+        rng (random.Random): template / postfix draws when no per-sample
+            generator exists. With ``RVOSEpochSeedHook`` (every config) they
+            come from the sample's own generator (seed, iteration,
+            ``meta['sample_idx']``; ``rvos_plugin.utils.sample_rng``), so 2
+            processes of batch 1 phrase a sample as 1 process of batch 2.
 
     Returns:
         list[dict]: ``question, answer, actor (bool), target (bool)``;
         ``target`` is True only when the target mask is supervised.
     """
     has_target = bool(meta.get('has_target', False))
+    rng = sample_rng(meta.get('sample_idx'), 'reviosa-question') or rng
     question = pt.build_question(meta['expression'], rng, postfix_prob)
     actor_only = pt.build_answer(False, actor_token, None)
     if token_mode == 'single':

@@ -2,7 +2,7 @@
 import random
 from collections import deque
 
-from mmengine.dist import all_gather_object, get_rank
+from mmengine.dist import all_gather_object
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
@@ -37,13 +37,15 @@ class WSRVOSNegativeBankHook(Hook):
 
     Before each training iteration, every sample whose ``negative_texts`` is
     ``None`` (``WSRVOSSampleExpressions(negative_source='other_samples')``)
-    gets up to N expressions of other videos: the other samples of its batch
-    and a bank of the expressions of earlier iterations. After the
-    iteration, the batch's ``(video_id, expression)`` pairs of *all* ranks are
-    appended to the bank, so every rank holds the same bank. The bank is
-    saved in checkpoints (``--resume`` restores it) and the draws come from a
-    generator seeded by (seed, iteration, rank), so a resumed run draws what
-    the uninterrupted run draws.
+    gets up to N expressions of other videos: the other samples of the
+    global batch (every rank's) and a bank of the expressions of earlier
+    iterations. After the iteration, the global batch's ``(video_id,
+    expression)`` pairs are appended to the bank in dataset-index order, so
+    every rank holds the same bank, whatever the split over ranks. The bank
+    is saved in checkpoints (``--resume`` restores it) and each sample's
+    draw comes from a generator seeded by (seed, iteration, sample), so a
+    resumed run, or a run with another number of processes and the same
+    global batch, draws what the uninterrupted run draws.
 
     Args:
         num_negatives (int): N (Sec. 4.2: 48).
@@ -57,21 +59,33 @@ class WSRVOSNegativeBankHook(Hook):
         self.num_negatives = num_negatives
         self.bank = deque(maxlen=bank_size)
 
+    @staticmethod
+    def _global_batch(samples) -> list:
+        """``(sample_idx, video_id, expression)`` of every rank's samples,
+        in dataset-index order (the same list for any split over ranks;
+        samples without ``sample_idx`` keep the gathered order)."""
+        local = [(s.metainfo.get('sample_idx'), s.metainfo.get('video_id'),
+                  s.metainfo['expression']) for s in samples]
+        pairs = [p for part in all_gather_object(local) for p in part]
+        return sorted(pairs, key=lambda p: (p[0] is None, p[0] or 0))
+
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch=None) -> None:
         if not data_batch:
             return
         samples = data_batch['data_samples']
-        rng = random.Random(f'{runner.seed}-{runner.iter}-{get_rank()}')
+        batch = self._global_batch(samples)  # collective: every rank
         for sample in samples:
             if sample.metainfo.get('negative_texts', 0) is not None:
                 continue
             vid = sample.metainfo.get('video_id')
-            pool = [s.metainfo['expression'] for s in samples
-                    if s.metainfo.get('video_id') != vid]
+            pool = [t for _, v, t in batch if v != vid]
             pool += [t for v, t in self.bank if v != vid]
             pool = list(dict.fromkeys(pool))
             if len(pool) > self.num_negatives:
+                idx = sample.metainfo.get('sample_idx')
+                rng = random.Random(f'{runner.seed}-{runner.iter}-{idx}-'
+                                    f'{vid}-{sample.metainfo["expression"]}')
                 pool = rng.sample(pool, self.num_negatives)
             sample.set_metainfo(dict(negative_texts=pool))
 
@@ -79,10 +93,8 @@ class WSRVOSNegativeBankHook(Hook):
                          outputs=None) -> None:
         if not data_batch:
             return
-        local = [(s.metainfo.get('video_id'), s.metainfo['expression'])
-                 for s in data_batch['data_samples']]
-        for pairs in all_gather_object(local):
-            self.bank.extend(pairs)
+        batch = self._global_batch(data_batch['data_samples'])
+        self.bank.extend((v, t) for _, v, t in batch)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint[self.CHECKPOINT_KEY] = list(self.bank)

@@ -9,13 +9,14 @@ Eq. (6) ranks the pseudo-masks M. The fusion also returns M with a
 straight-through gradient (:func:`straight_through_mask`): its value is the
 binary M, its gradient that of the soft map it was thresholded from.
 """
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import torch
 from mmengine.model import BaseModule
 from torch import Tensor
 
 from rvos_plugin.registry import MODELS, TASK_UTILS
+from rvos_plugin.utils.sample_rng import sample_rng
 
 
 def fuse_positive_predictions(sim: Tensor, confidences: Tensor,
@@ -51,6 +52,17 @@ def straight_through_mask(binary: Tensor, soft: Tensor) -> Tensor:
     return binary.to(soft.dtype) + (soft - soft.detach())
 
 
+def _single_choice_noise(B: int, T: int, P: int, device,
+                         sample_ids: Optional[Sequence]) -> Tensor:
+    """(B, T, P) uniform noise; per-sample generators when every sample has
+    one (``rvos_plugin.utils.sample_rng``), else the global generator."""
+    rngs = [sample_rng(i, 'wsrvos-ppf-single') for i in (sample_ids or [])]
+    if len(rngs) != B or any(r is None for r in rngs):
+        return torch.rand(B, T, P, device=device)
+    return torch.tensor([[[r.random() for _ in range(P)] for _ in range(T)]
+                         for r in rngs], device=device)
+
+
 @TASK_UTILS.register_module()
 @MODELS.register_module()
 class WSRVOSPositivePredictionFusion(BaseModule):
@@ -84,7 +96,8 @@ class WSRVOSPositivePredictionFusion(BaseModule):
                 confidences: Tensor,
                 valid: Tensor,
                 presence_fn: Optional[Callable[[Tensor], Tensor]] = None,
-                raw_sim: Optional[Tensor] = None) -> dict:
+                raw_sim: Optional[Tensor] = None,
+                sample_ids: Optional[Sequence] = None) -> dict:
         """Pseudo-masks per frame.
 
         Args:
@@ -95,6 +108,10 @@ class WSRVOSPositivePredictionFusion(BaseModule):
                 for ``binarize='presence'``.
             raw_sim (Tensor, optional): Raw positive maps ``(B, T, P, N)``
                 fused for the presence binarisation.
+            sample_ids (Sequence, optional): The B samples' ``sample_idx``:
+                ``'single'`` draws each sample's positives from its own
+                generator (``rvos_plugin.utils.sample_rng``), the same on
+                any split of the batch over ranks.
 
         Returns:
             dict: ``mask`` float {0, 1} ``(B, T, N)`` without gradient (the
@@ -105,7 +122,7 @@ class WSRVOSPositivePredictionFusion(BaseModule):
         conf = confidences[:, None].expand(B, T, P)
         val = valid[:, None].expand(B, T, P)
         if self.mode == 'single':
-            noise = torch.rand(B, T, P, device=sim.device)
+            noise = _single_choice_noise(B, T, P, sim.device, sample_ids)
             noise = noise.masked_fill(~val, -1)
             pick = noise.argmax(-1, keepdim=True)
             val = torch.zeros_like(val).scatter_(-1, pick, True)

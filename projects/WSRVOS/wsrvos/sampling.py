@@ -19,6 +19,7 @@ from typing import List, Sequence, Tuple
 from mmcv.transforms import BaseTransform
 
 from rvos_plugin.registry import TRANSFORMS
+from rvos_plugin.utils.sample_rng import sample_rng
 
 
 def check_text(text, where: str) -> str:
@@ -63,6 +64,9 @@ class WSRVOSSampleExpressions(BaseTransform):
         - positive_texts, positive_confidences, negative_texts (from
           ``LoadWSRVOSExpressions``)
         - video_id, exp_id (for error messages)
+        - sample_idx (optional: with ``RVOSEpochSeedHook`` the draws come
+          from a generator of (seed, iteration, sample_idx), the same on any
+          split of the batch over ranks; ``rvos_plugin.utils.sample_rng``)
 
     Modified Keys:
         - positive_texts (list[str]): exactly P
@@ -107,6 +111,8 @@ class WSRVOSSampleExpressions(BaseTransform):
     def transform(self, results: dict) -> dict:
         where = f"sample {results.get('video_id')}:{results.get('exp_id')}"
         original = check_text(results.get('expression'), f'{where} expression')
+        rng = sample_rng(results.get('sample_idx'), 'wsrvos-expressions') \
+            or random
         P, N = self.num_positives, self.num_negatives
         if self.positive_source == 'original':
             texts, confs = [original], [1.0]
@@ -122,7 +128,7 @@ class WSRVOSSampleExpressions(BaseTransform):
                 # original expression (Tab. 4 "w/o CREA positives" row)
                 texts, confs = [original], [1.0]
         if len(texts) > P:
-            keep = random.sample(range(len(texts)), P)
+            keep = rng.sample(range(len(texts)), P)
             texts, confs = [texts[i] for i in keep], [confs[i] for i in keep]
         results['positive_texts'], results['positive_confidences'] = \
             fill_positives(texts, confs, P)
@@ -132,7 +138,7 @@ class WSRVOSSampleExpressions(BaseTransform):
         pool = [check_text(t, f'{where} negative_texts')
                 for t in self._get(results, 'negative_texts', where)]
         if len(pool) > N:
-            pool = random.sample(pool, N)
+            pool = rng.sample(pool, N)
         results['negative_texts'] = pool
         return results
 
@@ -147,7 +153,10 @@ class WSRVOSSampleExpressions(BaseTransform):
 class WSRVOSShuffleExpressionSlots(BaseTransform):
     """Lever (WSRVOS_PITFALLS.md): a random order of the P + N slots.
 
-    Required Keys: none. Added Keys: ``slot_order`` (list[int], a
+    Required Keys: ``sample_idx`` (optional, the per-sample generator of
+    ``rvos_plugin.utils.sample_rng``).
+
+    Added Keys: ``slot_order`` (list[int], a
     permutation of ``range(P + N)``: slot j holds expression
     ``slot_order[j]`` of ``positives + negatives + padding``). List it in
     ``PackRVOSInputs(algorithm_keys=...)``.
@@ -161,6 +170,7 @@ class WSRVOSShuffleExpressionSlots(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         order = list(range(self.num_slots))
-        random.shuffle(order)
+        rng = sample_rng(results.get('sample_idx'), 'wsrvos-slots') or random
+        rng.shuffle(order)
         results['slot_order'] = order
         return results

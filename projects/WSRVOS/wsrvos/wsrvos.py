@@ -372,7 +372,9 @@ class WSRVOS(WSRVOSInferenceMixin, BaseModel):
             presence_fn = self.presence_head.token_logits \
                 if self.pseudo_mask_from_presence else None
             pseudo = self.fusion(pos_sim, slots['confidences'], pos_valid,
-                                 presence_fn, pos_raw)
+                                 presence_fn, pos_raw,
+                                 [s.metainfo.get('sample_idx')
+                                  for s in data_samples])
             seg = self.seg_loss(
                 pos_sim.flatten(0, 1), pseudo['mask'].flatten(0, 1),
                 pos_valid[:, None].expand(B, T, -1).flatten(0, 1))

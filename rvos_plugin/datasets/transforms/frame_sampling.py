@@ -5,6 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from rvos_plugin.registry import TRANSFORMS
+from rvos_plugin.utils.sample_rng import sample_np_rng
 
 
 def sample_clip_indices(num_video_frames: int, num_frames: int,
@@ -43,6 +44,9 @@ class RVOSFrameSample(BaseTransform):
     Required Keys:
 
     - frame_names
+    - sample_idx (optional: with ``RVOSEpochSeedHook``, the clip is drawn
+      from a generator of (seed, iteration, sample_idx), the same on any
+      split of the batch over ranks; ``rvos_plugin.utils.sample_rng``)
 
     Added Keys:
 
@@ -87,9 +91,11 @@ class RVOSFrameSample(BaseTransform):
                                    self.max_test_frames).round().astype(
                                        int).tolist()
         else:
+            # per-sample generator: the same clip on any rank split
+            rng = sample_np_rng(results.get('sample_idx'), 'frames')
             inds = sample_clip_indices(total, self.num_frames,
                                        self.listed_interval(results),
-                                       np.random)
+                                       np.random if rng is None else rng)
         results['frame_inds'] = inds
         results['num_video_frames'] = total
         return results

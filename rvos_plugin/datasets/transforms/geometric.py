@@ -6,6 +6,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from rvos_plugin.registry import TRANSFORMS
+from rvos_plugin.utils.sample_rng import sample_np_rng
 from .text import swap_left_right
 
 _MASK_KEYS = ('gt_masks', 'gt_target_masks', 'gt_void_masks')
@@ -112,6 +113,8 @@ class RVOSRandomFlip(BaseTransform):
     - imgs
     - expression
     - gt_masks, gt_target_masks, gt_void_masks (optional)
+    - sample_idx (optional: the flip is drawn per sample,
+      ``rvos_plugin.utils.sample_rng``)
 
     Modified Keys:
 
@@ -139,7 +142,9 @@ class RVOSRandomFlip(BaseTransform):
         self.text_keys = tuple(text_keys)
 
     def transform(self, results: dict) -> dict:
-        flip = bool(np.random.rand() < self.prob)
+        # per-sample generator: the same flip on any rank split
+        rng = sample_np_rng(results.get('sample_idx'), 'flip')
+        flip = bool((np.random if rng is None else rng).rand() < self.prob)
         results['flip'] = flip
         if not flip:
             return results

@@ -18,6 +18,13 @@ own random state).
 Private ``random.Random`` generators held by model modules (e.g. ReVIOsA's
 question-template choice) are saved in the checkpoint
 (``rvos_module_rng_states``) and restored on resume.
+
+The hook also publishes the rank-free base seed and the global batch index
+of the next batch (``rvos_plugin.utils.sample_rng``): transforms and models
+draw sample-dependent choices (frames, flip, question template, WSRVOS
+expressions) from per-sample generators, so the draws do not depend on how
+the samples are split over the ranks (2 processes of batch 1 = 1 process of
+batch 2).
 """
 import random
 
@@ -26,6 +33,8 @@ import torch
 from mmengine.hooks import Hook
 
 from rvos_plugin.registry import HOOKS
+from rvos_plugin.utils.sample_rng import (clear_sampling_round,
+                                          set_sampling_round)
 
 
 def seed_everything(seed: int) -> None:
@@ -36,11 +45,13 @@ def seed_everything(seed: int) -> None:
 
 
 class _IterSeededIterator:
-    """Re-seeds with ``seed + 7919 * k`` before fetching batch ``k``."""
+    """Re-seeds with ``seed + 7919 * k`` before fetching batch ``k`` and
+    publishes ``k`` as the sampling round (rank-free ``base_seed``)."""
 
-    def __init__(self, inner, seed: int) -> None:
+    def __init__(self, inner, seed: int, base_seed: int) -> None:
         self.inner = inner
         self.seed = seed
+        self.base_seed = base_seed
         self.count = 0
 
     def __iter__(self):
@@ -48,6 +59,7 @@ class _IterSeededIterator:
 
     def __next__(self):
         seed_everything((self.seed + 7919 * (self.count + 1)) % (2**31))
+        set_sampling_round(self.base_seed, self.count)
         self.count += 1
         return next(self.inner)
 
@@ -97,15 +109,20 @@ class RVOSEpochSeedHook(Hook):
     def __init__(self, base_seed: int = None):
         self.base_seed = base_seed
 
+    def _base(self, runner) -> int:
+        return int(self.base_seed if self.base_seed is not None
+                   else runner.seed)
+
     def before_train_epoch(self, runner) -> None:
-        base = self.base_seed if self.base_seed is not None else runner.seed
-        seed = (int(base) + 1000003 * runner.epoch + runner.rank) % (2**31)
+        base = self._base(runner)
+        seed = (base + 1000003 * runner.epoch + runner.rank) % (2**31)
         seed_everything(seed)
+        set_sampling_round(base, runner.iter)
         loop = runner.train_loop
         if hasattr(loop, 'dataloader_iterator') and not isinstance(
                 loop.dataloader_iterator, _IterSeededIterator):
             loop.dataloader_iterator = _IterSeededIterator(
-                loop.dataloader_iterator, seed)
+                loop.dataloader_iterator, seed, base)
         loader = runner.train_dataloader
         num_workers = getattr(loader, 'num_workers', 0)
         if num_workers > 0 and not getattr(loader, 'persistent_workers',
@@ -124,6 +141,14 @@ class RVOSEpochSeedHook(Hook):
                 'RVOSEpochSeedHook: persistent_workers=True keeps worker '
                 'random state across epochs, so a resumed run will sample '
                 'differently; set persistent_workers=False for exact resume.')
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        """The next batch fetched (epoch-based loops) is ``iter + 1``."""
+        set_sampling_round(self._base(runner), runner.iter + 1)
+
+    def after_train(self, runner) -> None:
+        clear_sampling_round()
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         """Save the model modules' private ``random.Random`` states."""

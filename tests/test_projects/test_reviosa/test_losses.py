@@ -42,3 +42,31 @@ def test_attention_map_loss_hand_computed():
     expected = -(math.log(1 - 1e-6) + 3 * math.log(0.5)) / 4
     assert math.isclose(attention_map_loss(attn, gt).item(), expected,
                         rel_tol=1e-5)
+
+
+def test_point_sampled_losses_follow_the_sample_seed():
+    """The released point loss draws its points from the sample's own
+    generator (seed, iteration, sample_idx): the same points on any rank."""
+    from mmengine.structures import BaseDataElement
+
+    from projects.ReVIOsA.reviosa.losses import point_seed
+    from rvos_plugin.utils import sample_rng as srng
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 16, 16, generator=g)
+    gt = (torch.rand(2, 16, 16, generator=g) > 0.5).float()
+    sample = BaseDataElement(metainfo=dict(sample_idx=4))
+    assert point_seed(sample, 'act') is None  # no round: global generator
+    srng.set_sampling_round(0, 3)
+    try:
+        seed = point_seed(sample, 'act')
+        assert seed == point_seed(sample, 'act') != point_seed(sample, 'tar')
+        other = point_seed(BaseDataElement(metainfo=dict(sample_idx=5)), 'act')
+    finally:
+        srng.clear_sampling_round()
+    torch.manual_seed(1)
+    a = mask_losses(logits, gt, num_points=20, seed=seed)
+    torch.manual_seed(2)  # another rank's global state
+    b = mask_losses(logits, gt, num_points=20, seed=seed)
+    c = mask_losses(logits, gt, num_points=20, seed=other)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    assert not torch.equal(a[0], c[0])

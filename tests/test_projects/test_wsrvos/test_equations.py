@@ -135,6 +135,29 @@ def test_ppf_single_uses_one_positive():
     assert seen == {(1.0, 1.0), (0.0, 0.0)}
 
 
+def test_ppf_single_choice_is_drawn_per_sample():
+    """With the per-sample generators (RVOSEpochSeedHook), the positive a
+    sample uses depends on (seed, iteration, sample_idx) only: the same
+    when the sample is alone on its rank or with another in the batch."""
+    from rvos_plugin.utils import sample_rng as srng
+    fusion = WSRVOSPositivePredictionFusion(mode='single')
+    s = torch.tensor([[[[5., 5.], [-5., -5.]]]]).repeat(2, 3, 1, 1)
+    ones = torch.ones(2, 2)
+    valid = torch.ones(2, 2, dtype=torch.bool)
+    srng.set_sampling_round(0, 1)
+    try:
+        torch.manual_seed(0)
+        pair = fusion(s, ones, valid, sample_ids=[7, 8])['mask']
+        torch.manual_seed(1)  # another rank's global state
+        alone = fusion(s[1:], ones[1:], valid[1:], sample_ids=[8])['mask']
+        seen = {tuple(fusion(s[:1], ones[:1], valid[:1], sample_ids=[i])[
+            'mask'].flatten().tolist()) for i in range(12)}
+    finally:
+        srng.clear_sampling_round()
+    assert torch.equal(pair[1:], alone)
+    assert len(seen) > 1  # still a random choice across samples
+
+
 def test_eq5_focal_dice():
     x = torch.tensor([0.0])
     # p = .5, target 1: alpha * (1-.5)^2 * log 2

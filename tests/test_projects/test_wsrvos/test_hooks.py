@@ -57,3 +57,51 @@ def test_bank_negatives_exclude_the_own_video_and_persist():
     # a checkpoint without a bank (load_from another run): empty bank
     other.after_load_checkpoint(_Runner, {})
     assert list(other.bank) == list(hook.bank)
+
+
+def _indexed_batch(items):
+    samples = []
+    for idx, vid in items:
+        s = make_sample(video_id=vid, expression=f'expr {idx}')
+        s.set_metainfo(dict(negative_texts=None, sample_idx=idx))
+        samples.append(s)
+    return dict(inputs=[], data_samples=samples)
+
+
+def test_bank_draws_do_not_depend_on_the_split_over_ranks(monkeypatch):
+    """1 process of batch 4 and 2 processes of batch 2 (DefaultSampler
+    split: rank r gets the global batch's items r, r + 2): the same
+    negatives per sample and the same bank on every rank."""
+    from projects.WSRVOS.wsrvos import hooks as hooks_mod
+    items = [(10, 'v0'), (11, 'v1'), (12, 'v2'), (13, 'v3')]
+    past = [('v5', f'old {k}') for k in range(6)]
+
+    def run(batches):
+        """``batches``: the local batch of each simulated rank."""
+        monkeypatch.setattr(
+            hooks_mod, 'all_gather_object',
+            lambda local: [[(s.metainfo['sample_idx'],
+                             s.metainfo['video_id'],
+                             s.metainfo['expression'])
+                            for s in b['data_samples']] for b in batches])
+        negs, banks = {}, []
+        for b in batches:  # each rank's hook
+            hook = HOOKS.build(dict(type='WSRVOSNegativeBankHook',
+                                    num_negatives=3, bank_size=8))
+            hook.bank.extend(past)
+            hook.before_train_iter(_Runner, 0, b)
+            hook.after_train_iter(_Runner, 0, b)
+            banks.append(list(hook.bank))
+            for s in b['data_samples']:
+                negs[s.metainfo['sample_idx']] = s.metainfo['negative_texts']
+        return negs, banks
+
+    one, one_banks = run([_indexed_batch(items)])
+    two, two_banks = run([_indexed_batch(items[0::2]),
+                          _indexed_batch(items[1::2])])
+    assert one == two and len(one) == 4
+    # the other ranks' samples are candidates (global batch, not local)
+    pool = set().union(*one.values())
+    assert {'expr 11', 'expr 13'} & pool and {'expr 10', 'expr 12'} & pool
+    assert one_banks[0] == two_banks[0] == two_banks[1]
+    assert one_banks[0][-4:] == [(v, f'expr {i}') for i, v in items]
