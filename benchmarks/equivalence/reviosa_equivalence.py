@@ -163,7 +163,6 @@ def our_config(base_dir):
     cfg.model.mllm.update(pretrained=base_dir, tokenizer=base_dir,
                           torch_dtype='float32')
     cfg.model.sam2.update(config='configs/sam2/sam2_hiera_l.yaml')
-    cfg.model.update(video_inference='per_frame')
     return cfg
 
 

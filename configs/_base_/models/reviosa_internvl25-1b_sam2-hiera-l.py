@@ -26,7 +26,9 @@ model = dict(
     sam2=dict(
         config='configs/sam2.1/sam2.1_hiera_l.yaml',  # released code: SAM2-L
         checkpoint=sam2_checkpoint,
-        freeze_image_encoder=True),  # Sec. 4.1: image encoder frozen
+        freeze_image_encoder=True,  # Sec. 4.1: image encoder frozen
+        # released inference: best-IoU mask of SAM2's multimask output
+        inference_multimask=True),
     actor_token=actor_token,
     target_token=target_token,
     token_mode='joint',             # Table 6 (c); 'independent' (b), 'single' (a)
@@ -43,7 +45,10 @@ model = dict(
     train_token_embeddings='new_tokens',
     num_mllm_frames=5,              # released: MLLM sees the first 5 frames
     frame_policy='first',           # 'uniform': users report it works better
-    video_inference='propagate',    # SAM2 memory over all frames (released)
+    # released inference (language_embd_inference): the seg-token prompt on
+    # every frame, no SAM2 memory; 'propagate': prompt on the MLLM's frames
+    # and SAM2 memory elsewhere (docs/decisions/reviosa.md)
+    video_inference='per_frame',
     loss_lm_weight=1.0,             # LLM cross-entropy
     loss_bce_weight=2.0,            # released: BCE weight 2.0
     loss_dice_weight=0.5,           # released: Dice weight 0.5, eps 1

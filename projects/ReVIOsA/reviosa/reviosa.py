@@ -56,8 +56,8 @@ class ReVIOsA(BaseModel):
             (LoRA and the SAM2 decoder only, Sec. 4.1's wording).
         num_mllm_frames (int): frames the MLLM sees at inference (5).
         frame_policy (str): ``'first'`` | ``'uniform'``.
-        video_inference (str): ``'propagate'`` (SAM2 memory, released code) |
-            ``'per_frame'`` (prompt every frame without memory, as training).
+        video_inference (str): ``'propagate'`` (SAM2 memory from the MLLM's
+            frames) | ``'per_frame'`` (no memory; released, real configs).
         loss_lm_weight, loss_bce_weight, loss_dice_weight, dice_eps (float):
             1.0, 2.0, 0.5, 1.0 (released code).
         num_points (int, optional): None = per-pixel mask losses; 12544 =

@@ -213,6 +213,13 @@ class ReVIOsASAM2(BaseModule):
         hydra_overrides (list[str] | dict): extra hydra overrides for config
             names (strings, or a nested dict under ``model``:
             :func:`hydra_override_list`).
+        inference_multimask (bool): in eval mode, :meth:`segment_frames`
+            takes SAM2's three multimask outputs and keeps the one with the
+            best predicted IoU, as the authors' inference
+            (``language_embd_inference``: a prompt without points makes SAM2
+            use multimask output). False: SAM2's single-mask output (with
+            its dynamic multimask-via-stability fallback). Training always
+            decodes the single mask. Default False.
     """
 
     def __init__(self,
@@ -221,6 +228,7 @@ class ReVIOsASAM2(BaseModule):
                  allow_random_init: bool = False,
                  freeze_image_encoder: bool = True,
                  hydra_overrides: Union[Sequence[str], dict] = (),
+                 inference_multimask: bool = False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if checkpoint is None and not allow_random_init:
@@ -234,6 +242,7 @@ class ReVIOsASAM2(BaseModule):
                                hydra_override_list(hydra_overrides))
         follow_weight_dtype(self.sam)  # bf16-safe SAM2 (model.bfloat16())
         self.freeze_image_encoder = freeze_image_encoder
+        self.inference_multimask = inference_multimask
         if freeze_image_encoder:
             self.sam.image_encoder.requires_grad_(False)
         # Normalisation SAM2 expects (ImageNet mean/std on [0, 1]).
@@ -455,7 +464,8 @@ class ReVIOsASAM2(BaseModule):
         if frame_inds is not None:
             pix = pix[frame_inds]
             high = [h[frame_inds] for h in high]
-        masks, _, _, _ = self.decode(pix, high, prompt, False)
+        multimask = self.inference_multimask and not self.training
+        masks, _, _, _ = self.decode(pix, high, prompt, multimask)
         return masks
 
     @torch.no_grad()

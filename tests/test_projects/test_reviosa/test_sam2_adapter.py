@@ -55,3 +55,39 @@ def test_checkpoint_round_trip(sam, tmp_path):
     torch.save({'model': {'bogus': torch.zeros(1)}}, path)
     with pytest.raises(RuntimeError, match='does not match'):
         ReVIOsASAM2(config=TINY_SAM2['config'], checkpoint=str(path))
+
+
+def test_inference_multimask_keeps_the_best_iou_mask_in_eval_only():
+    """The authors' inference: SAM2's 3 multimask outputs, best predicted
+    IoU kept; training (and the default) decodes SAM2's single mask."""
+    torch.manual_seed(0)
+    sam = ReVIOsASAM2(**TINY_SAM2, inference_multimask=True)
+    feats = sam.encode(torch.randn(2, 3, 16, 16))
+    vf, sizes = feats['vision_feats'], feats['feat_sizes']
+    pix = vf[-1].permute(1, 2, 0).reshape(2, -1, *sizes[-1])
+    high = sam._high_res(vf, sizes)
+    prompt = torch.randn(2, 1, sam.hidden_dim)
+    with torch.no_grad():
+        sam.eval()
+        raw = sam.sam.sam_mask_decoder(
+            image_embeddings=pix, image_pe=sam.dense_pe(pix.dtype),
+            sparse_prompt_embeddings=torch.cat([sam.sam.sam_prompt_encoder(
+                points=(torch.zeros(2, 1, 2),
+                        -torch.ones(2, 1, dtype=torch.int32)),
+                boxes=None, masks=None)[0], prompt], 1),
+            dense_prompt_embeddings=sam.sam.sam_prompt_encoder(
+                points=(torch.zeros(2, 1, 2),
+                        -torch.ones(2, 1, dtype=torch.int32)),
+                boxes=None, masks=None)[1],
+            multimask_output=True, repeat_image=False,
+            high_res_features=high)
+        masks3, ious3 = raw[0], raw[1]
+        assert masks3.shape[1] == 3
+        best = masks3[torch.arange(2), ious3.argmax(-1)][:, None]
+        multi = sam.segment_frames(feats, prompt)
+        single = sam.decode(pix, high, prompt, False)[0]
+        sam.train()
+        trained = sam.segment_frames(feats, prompt)
+    assert torch.allclose(multi, best, atol=1e-6)
+    assert torch.allclose(trained, single, atol=1e-6)
+    assert not torch.allclose(multi, single)
