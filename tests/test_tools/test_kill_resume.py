@@ -15,6 +15,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from rvos_plugin.testing import make_mevis_fixture
+from rvos_plugin.testing.tiny_reviosa_cfg import TINY_REVIOSA_MODEL
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
@@ -41,21 +42,7 @@ custom_hooks = [dict(type='RVOSEpochSeedHook'){fault}]
 REVIOSA = """
 _base_ = [{repo!r} + '/configs/reviosa/reviosa_tiny-internvl_tiny-sam2_1xb8-cpu_synthetic-rvos.py']
 data_root = {root!r}
-model = dict(
-    mllm=dict(config=dict(
-        vision_config=dict(hidden_size=16, num_hidden_layers=1,
-                           num_attention_heads=2, intermediate_size=32,
-                           image_size=[32, 32]),
-        text_config=dict(hidden_size=32, num_hidden_layers=1,
-                         num_attention_heads=2, num_key_value_heads=1,
-                         intermediate_size=64),
-        image_seq_length=4)),
-    sam2=dict(config=dict(tiny=dict(image_size=32, hidden_dim=64, mem_dim=32,
-                                    embed_dim=8, num_maskmem=2)),
-              prompt_mask_head=dict(channels=16)),
-    lora=dict(r=2, alpha=4),
-    num_mllm_frames=2, max_new_tokens=4, frame_chunk=4)
-train_pipeline = [
+""" + TINY_REVIOSA_MODEL.format(lora='') + """train_pipeline = [
     dict(type='RVOSFrameSample', num_frames=2, interval=1),
     dict(type='LoadRVOSFrames'), dict(type='LoadRVOSMasks'),
     dict(type='RVOSResize', scale=(32, 32)),
