@@ -6,11 +6,17 @@ stubbed, and only in the running script's ``sys.modules`` (never in the
 ``rvos_plugin`` package); each stub says what it replaces.
 """
 import importlib.machinery
+import os.path as osp
 import sys
 import types
 from typing import Dict, List, Tuple
 
 import torch
+
+#: the repository root, importable (``projects.*``) however the script is run
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
 
 TOLERANCE = 1e-4
 

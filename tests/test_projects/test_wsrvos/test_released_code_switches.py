@@ -310,7 +310,8 @@ def test_equivalence_with_the_released_code():
                                   'wsrvos_equivalence.py'),
          '--official-src', OFFICIAL],
         capture_output=True, text=True, timeout=300,
-        env=dict(os.environ, PYTHONPATH=REPO))
+        env={k: v for k, v in os.environ.items() if k != 'PYTHONPATH'},
+        cwd=osp.dirname(REPO))  # as a user runs it: no PYTHONPATH set
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert 'end to end: PASS' in proc.stdout
     assert ' NO\n' not in proc.stdout
