@@ -5,14 +5,15 @@ sample's expression/positives do not contain this expression) on random
 cross-video pairs; "look-alike" = the other video holds an object with the
 referent's colour, shape and size. Usage: python benchmarks/wsrvos_absent_pairs.py
 """
-import json, random, sys
-sys.path.insert(0, '.')
+import json, os.path as osp, random, sys
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
 from projects.WSRVOS.wsrvos.presence import expression_may_refer_to, _normalise_text
 from projects.WSRVOS.wsrvos.transforms import LoadWSRVOSObjectAttributes
-root = 'data/synthetic_rvos/train'
+root = osp.join(REPO, 'data/synthetic_rvos/train')
 meta = json.load(open(f'{root}/meta_expressions.json'))['videos']
 objs = json.load(open(f'{root}/objects.json'))['videos']
-crea = json.load(open('work_dirs/wsrvos_crea/synthetic_train.json'))
+crea = json.load(open(osp.join(REPO, 'work_dirs/wsrvos_crea/synthetic_train.json')))
 vocab = LoadWSRVOSObjectAttributes(f'{root}/objects.json').vocabulary
 samples = [(v, e, d['exp'], d['obj_id']) for v, m in meta.items() for e, d in m['expressions'].items()]
 random.seed(0)
