@@ -1,6 +1,8 @@
 """Draw RVOS predictions (masks, expression, actor / target legend) through
 mmengine's ``Visualizer``, so that frames reach every configured
 ``vis_backend`` (local files, TensorBoard, W&B, ...)."""
+import re
+import textwrap
 from typing import List, Optional, Sequence, Tuple
 
 import cv2
@@ -19,6 +21,31 @@ TARGET_PALETTE = [(40, 120, 255), (150, 90, 255), (0, 170, 170),
 GT_COLOR = (255, 255, 255)
 
 Layer = Tuple[np.ndarray, Tuple[int, int, int], str]
+
+#: advance width of one character in units of the font size (DejaVu Sans,
+#: mmengine's default font, averages ~0.6; measured 0.72 with the label box)
+CHAR_WIDTH = 0.72
+
+
+#: chat-template control tokens (``<|im_end|>``, ``<|endoftext|>``, ...)
+CONTROL_TOKEN = re.compile(r'<\|[A-Za-z_]+\|>')
+
+
+def wrap_text(text: str, width_px: int, font_size: int) -> List[str]:
+    """Split ``text`` into lines that fit ``width_px`` pixels at
+    ``font_size`` (whole words where possible, long words cut).
+
+    Args:
+        text (str): The line to draw.
+        width_px (int): Available width in pixels.
+        font_size (int): Font size in pixels.
+
+    Returns:
+        list[str]: One or more lines (``['']`` for an empty text).
+    """
+    max_chars = max(4, int(width_px / (CHAR_WIDTH * font_size)))
+    return textwrap.wrap(text, max_chars, break_long_words=True,
+                         break_on_hyphens=False) or ['']
 
 
 def role_layers(masks: np.ndarray,
@@ -98,7 +125,8 @@ class RVOSLocalVisualizer(Visualizer):
             image (np.ndarray): (H, W, 3) RGB uint8.
             layers (list): ``(mask (H, W) bool, colour, label)`` to fill.
             legend (list): ``(text, colour)`` lines, top left.
-            caption (str, optional): Bottom line (e.g. ReVIOsA's answer).
+            caption (str, optional): Bottom line (e.g. ReVIOsA's answer;
+                chat control tokens such as ``<|im_end|>`` are not drawn).
             gt_masks (list[np.ndarray]): (H, W) masks drawn as white
                 outlines.
 
@@ -130,16 +158,21 @@ class RVOSLocalVisualizer(Visualizer):
                     self.draw_polygons(c[:, 0], edge_colors=GT_COLOR,
                                        line_widths=1)
         font = max(8, min(size) // 24)
-        for row, (text, colour) in enumerate(legend):
+        # long expressions and answers wrap onto more rows, not off the frame
+        rows = [(line, colour) for text, colour in legend
+                for line in wrap_text(text, size[0] - 8, font)]
+        for row, (text, colour) in enumerate(rows):
             self.draw_texts(
                 text, np.array([4, 4 + row * (font + 8)]), font_sizes=font,
                 colors='white',
                 bboxes=dict(facecolor=np.array(colour) / 255, alpha=0.75,
                             pad=1, edgecolor='none'))
-        if caption:
+        caption = ' '.join(CONTROL_TOKEN.sub('', caption or '').split())
+        lines = wrap_text(caption, size[0] - 8, font) if caption else []
+        for row, line in enumerate(lines):
+            y = size[1] - (len(lines) - row) * (font + 8)
             self.draw_texts(
-                caption, np.array([4, size[1] - font - 8]), font_sizes=font,
-                colors='white',
+                line, np.array([4, y]), font_sizes=font, colors='white',
                 bboxes=dict(facecolor='black', alpha=0.6, pad=1,
                             edgecolor='none'))
         return self.get_image()

@@ -8,6 +8,7 @@ import torch
 from rvos_plugin.structures import set_frame_masks
 from rvos_plugin.visualization import (PALETTE, TARGET_PALETTE,
                                        RVOSLocalVisualizer)
+from rvos_plugin.visualization.rvos_local_visualizer import wrap_text
 
 
 def _frame(size=(60, 80)):
@@ -34,6 +35,43 @@ def test_actor_and_target_in_two_colours_with_a_legend():
         blended = .75 * np.array(colour) + .25 * 100
         return (np.abs(top - blended).sum(1) < 20).sum() > 20
     assert near(PALETTE[0]) and near(TARGET_PALETTE[0])
+
+
+def test_wrap_text_hand_computed():
+    # 352 px at font 15: int(352 / (0.72 * 15)) = 32 characters per line
+    assert wrap_text('the small purple triangle pushing the red object', 352,
+                     15) == ['the small purple triangle',
+                             'pushing the red object']
+    assert wrap_text('short', 352, 15) == ['short']
+    assert wrap_text('', 352, 15) == ['']
+    # a word longer than a line is cut, nothing is dropped
+    assert wrap_text('x' * 10, 40, 10) == ['xxxxx', 'xxxxx']
+
+
+def test_long_expression_wraps_onto_a_second_legend_row():
+    vis = RVOSLocalVisualizer(name='vis_wrap', min_size=0)
+    long = 'the small purple triangle pushing the red object'  # 2 lines
+    font = 360 // 24  # 15 px, rows every font + 8 px
+
+    def legend_rows(text):
+        out = vis.draw_expressions(_frame((360, 360)), [text],
+                                   [np.zeros((360, 360), bool)])
+        blended = .75 * np.array(PALETTE[0]) + .25 * 100
+        rows = []
+        for row in range(4):
+            band = out[4 + row * (font + 8):4 + row * (font + 8) + font]
+            rows.append(bool((np.abs(band.reshape(-1, 3).astype(int)
+                                     - blended).sum(1) < 20).sum() > 20))
+        return rows
+    assert legend_rows('short') == [True, False, False, False]
+    assert legend_rows(long) == [True, True, False, False]
+
+
+def test_caption_drops_chat_control_tokens_only():
+    from rvos_plugin.visualization.rvos_local_visualizer import CONTROL_TOKEN
+    text = 'it is [SEG_ACT] and [SEG_TAR]. <|im_end|> | sure, [SEG_ACT].<|endoftext|>'
+    assert ' '.join(CONTROL_TOKEN.sub('', text).split()) == \
+        'it is [SEG_ACT] and [SEG_TAR]. | sure, [SEG_ACT].'
 
 
 def test_small_frames_are_upscaled_for_the_text():
