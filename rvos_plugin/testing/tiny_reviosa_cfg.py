@@ -4,6 +4,8 @@ Appended to a config that inherits
 ``configs/reviosa/reviosa_tiny-internvl_tiny-sam2_1xb8-cpu_synthetic-rvos.py``:
 the same model at test sizes (InternVL and SAM2 widths of a few channels).
 ``{lora}`` is the extra LoRA arguments (e.g. ``', dropout=0.0'``).
+:data:`TINY_REVIOSA_PIPELINE` is the training pipeline at those sizes (the
+recipe's random clip and flip kept).
 """
 
 TINY_REVIOSA_MODEL = """model = dict(
@@ -20,4 +22,12 @@ TINY_REVIOSA_MODEL = """model = dict(
               prompt_mask_head=dict(channels=16)),
     lora=dict(r=2, alpha=4{lora}),
     num_mllm_frames=2, max_new_tokens=4, frame_chunk=4)
+"""
+
+TINY_REVIOSA_PIPELINE = """train_pipeline = [
+    dict(type='RVOSFrameSample', num_frames=2, interval=1),
+    dict(type='LoadRVOSFrames'), dict(type='LoadRVOSMasks'),
+    dict(type='RVOSResize', scale=(32, 32)),
+    dict(type='RVOSRandomFlip', prob=0.5),
+    dict(type='PackRVOSInputs')]
 """

@@ -24,7 +24,9 @@ import numpy as np
 import pytest
 
 from rvos_plugin.testing import make_mevis_fixture
-from rvos_plugin.testing.tiny_reviosa_cfg import TINY_REVIOSA_MODEL
+from rvos_plugin.testing.tiny_reviosa_cfg import (TINY_REVIOSA_MODEL,
+                                                  TINY_REVIOSA_PIPELINE)
+from rvos_plugin.testing.wsrvos_files import write_wsrvos_files
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
@@ -61,13 +63,7 @@ REVIOSA = """
 _base_ = [{repo!r} + '/configs/reviosa/reviosa_tiny-internvl_tiny-sam2_1xb8-cpu_synthetic-rvos.py']
 data_root = {root!r}
 """ + TINY_REVIOSA_MODEL.format(lora=', dropout=0.0') + """# the recipe's random steps kept (random clip, flip)
-train_pipeline = [
-    dict(type='RVOSFrameSample', num_frames=2, interval=1),
-    dict(type='LoadRVOSFrames'), dict(type='LoadRVOSMasks'),
-    dict(type='RVOSResize', scale=(32, 32)),
-    dict(type='RVOSRandomFlip', prob=0.5),
-    dict(type='PackRVOSInputs')]
-train_dataloader = dict(batch_size={batch},
+""" + TINY_REVIOSA_PIPELINE + """train_dataloader = dict(batch_size={batch},
                         dataset=dict(data_root=data_root, split='train',
                                      pipeline=train_pipeline,
                                      caption_types=['single', 'multi'],
@@ -115,19 +111,12 @@ custom_hooks = [dict(type='RVOSEpochSeedHook'),
 
 def _write_crea(root: str) -> None:
     """4 positives and 8 negatives per expression (WSRVOS draws 3 and 6)."""
-    meta = json.load(open(osp.join(root, 'train', 'meta_expressions.json')))
-    table = {}
-    for vid, video in meta['videos'].items():
-        for eid, e in video['expressions'].items():
-            exp = e['exp']
-            table[f'synthetic:{vid}:{eid}'] = dict(
-                positive_texts=[f'{exp}, view {k}' for k in range(4)],
-                positive_confidences=[0.95, 0.9, 0.85, 0.82],
-                negative_texts=[f'a green {w} far away' for w in (
-                    'cat', 'dog', 'car', 'tree', 'bird', 'cup', 'hat',
-                    'kite')])
-    with open(osp.join(root, 'crea.json'), 'w') as f:
-        json.dump(table, f)
+    write_wsrvos_files(
+        root, [f'{{exp}}, view {k}' for k in range(4)],
+        [0.95, 0.9, 0.85, 0.82],
+        [f'a green {w} far away' for w in (
+            'cat', 'dog', 'car', 'tree', 'bird', 'cup', 'hat', 'kite')],
+        write_objects=False)
 
 
 # name: (config template, port of the 2-process run, fixture videos);

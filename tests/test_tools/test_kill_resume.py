@@ -11,11 +11,12 @@ import sys
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.runner import Runner
 
 from rvos_plugin.testing import make_mevis_fixture
-from rvos_plugin.testing.tiny_reviosa_cfg import TINY_REVIOSA_MODEL
+from rvos_plugin.testing.tiny_reviosa_cfg import (TINY_REVIOSA_MODEL,
+                                                  TINY_REVIOSA_PIPELINE)
+from rvos_plugin.testing.wsrvos_files import write_wsrvos_files
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
@@ -42,13 +43,7 @@ custom_hooks = [dict(type='RVOSEpochSeedHook'){fault}]
 REVIOSA = """
 _base_ = [{repo!r} + '/configs/reviosa/reviosa_tiny-internvl_tiny-sam2_1xb8-cpu_synthetic-rvos.py']
 data_root = {root!r}
-""" + TINY_REVIOSA_MODEL.format(lora='') + """train_pipeline = [
-    dict(type='RVOSFrameSample', num_frames=2, interval=1),
-    dict(type='LoadRVOSFrames'), dict(type='LoadRVOSMasks'),
-    dict(type='RVOSResize', scale=(32, 32)),
-    dict(type='RVOSRandomFlip', prob=0.5),
-    dict(type='PackRVOSInputs')]
-train_dataloader = dict(batch_size=2,
+""" + TINY_REVIOSA_MODEL.format(lora='') + TINY_REVIOSA_PIPELINE + """train_dataloader = dict(batch_size=2,
                         dataset=dict(data_root=data_root, split='train',
                                      pipeline=train_pipeline,
                                      caption_type_repeats=dict()))
@@ -128,27 +123,9 @@ def fixture_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('kill_resume')
     make_mevis_fixture(str(root), 'train', num_videos=2, num_frames=6,
                        size=(32, 32))
-    _write_wsrvos_files(root)
+    write_wsrvos_files(root, ['{exp}, seen clearly', '{exp} in the video'],
+                       [0.9, 0.85])
     return str(root)
-
-
-def _write_wsrvos_files(root):
-    """The CREA expression file and the objects' attributes (WSRVOS)."""
-    meta = json.load(open(root / 'train' / 'meta_expressions.json'))
-    table, objects = {}, {}
-    for vid, video in meta['videos'].items():
-        objects[vid] = dict(objects=[
-            dict(colour='red', shape='square', size='small', motion='right'),
-            dict(colour='blue', shape='square', size='small',
-                 motion='still')])
-        for eid, e in video['expressions'].items():
-            table[f'synthetic:{vid}:{eid}'] = dict(
-                positive_texts=[f"{e['exp']}, seen clearly",
-                                f"{e['exp']} in the video"],
-                positive_confidences=[0.9, 0.85],
-                negative_texts=[])
-    (root / 'crea.json').write_text(json.dumps(table))
-    (root / 'objects.json').write_text(json.dumps(dict(videos=objects)))
 
 
 def _config(tmp_path, name, root, fault_at=None):

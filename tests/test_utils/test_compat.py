@@ -12,6 +12,14 @@ from rvos_plugin import compat
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
 
+def _fresh_python(script: str, **kwargs) -> subprocess.CompletedProcess:
+    """Run ``script`` in a new interpreter; it must exit 0."""
+    res = subprocess.run([sys.executable, '-c', script], capture_output=True,
+                         text=True, timeout=120, **kwargs)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return res
+
+
 def test_mmengine_checkpoint_with_message_hub_loads(tmp_path):
     from mmengine.logging import HistoryBuffer
     from mmengine.runner.checkpoint import _load_checkpoint
@@ -65,9 +73,7 @@ def test_mmdet_style_config_with_only_custom_imports(tmp_path):
         assert int(stack_frame_masks(out[0], 'pred_mask').sum()) == 128
         print('OK', type(model).__name__)
     """)
-    res = subprocess.run([sys.executable, '-c', script], capture_output=True,
-                         text=True, cwd=str(tmp_path), timeout=120)
-    assert res.returncode == 0, res.stderr[-2000:]
+    res = _fresh_python(script, cwd=str(tmp_path))
     assert 'OK RVOSTrivialPredictor' in res.stdout
 
 
@@ -79,9 +85,7 @@ def test_import_is_light():
               '"decord", "mmpretrain", "peft", "scipy", "h5py", '
               '"mmengine.runner", "deepspeed") '
               'if m in sys.modules]; print(heavy)')
-    res = subprocess.run([sys.executable, '-c', script], capture_output=True,
-                         text=True, timeout=120)
-    assert res.returncode == 0, res.stderr[-2000:]
+    res = _fresh_python(script)
     assert res.stdout.strip() == '[]'
 
 
@@ -94,9 +98,7 @@ def test_safe_checkpoint_loader_registered_when_runner_imported_later():
               'from mmengine.runner.checkpoint import CheckpointLoader as L; '
               'print(L._schemes[""].__module__, '
               'L._schemes["file://"].__module__)')
-    res = subprocess.run([sys.executable, '-c', script], capture_output=True,
-                         text=True, timeout=120)
-    assert res.returncode == 0, res.stderr[-2000:]
+    res = _fresh_python(script)
     assert res.stdout.split()[-2:] == ['rvos_plugin.compat'] * 2
     from mmengine.runner.checkpoint import CheckpointLoader
     assert CheckpointLoader._schemes[''].__module__ == 'rvos_plugin.compat'

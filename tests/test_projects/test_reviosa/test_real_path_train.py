@@ -125,6 +125,12 @@ def test_deepspeed_1b_config_trains_checkpoints_and_resumes(setup, tmp_path):
     assert any(k.startswith('sam2.sam.sam_mask_decoder.') for k in changed)
 
 
+def _saved_state(work_dir) -> dict:
+    """The state dict of the ``epoch_1.pth`` a training run wrote."""
+    return torch.load(work_dir / 'epoch_1.pth', map_location='cpu',
+                      weights_only=False)['state_dict']
+
+
 def test_4b_config_trains_and_checkpoints(setup, tmp_path):
     """The 4B config in one process with mmengine's Runner (strategy by
     --cfg-options: no DeepSpeed needed); bf16 MLLM as shipped."""
@@ -134,8 +140,7 @@ def test_4b_config_trains_and_checkpoints(setup, tmp_path):
         ['runner_type=Runner', 'optim_wrapper.type=OptimWrapper'])
     assert 'Epoch(train) [1][3/3]' in log
     assert 'Overall/J&F' in log
-    state = torch.load(tmp_path / 'epoch_1.pth', map_location='cpu',
-                       weights_only=False)['state_dict']
+    state = _saved_state(tmp_path)
     assert any('lora_B' in k for k in state)
     assert state['mllm.model.language_model.embed_tokens.weight'].dtype == \
         torch.bfloat16
@@ -162,8 +167,7 @@ def test_amp_config_trains_under_ddp_without_the_cuda_wrapper(
     assert 'find_unused_parameters=False' in log  # as on GPUs
     assert 'Epoch(train) [1][2/2]' in log
     assert 'Overall/J&F' in log
-    state = torch.load(tmp_path / 'epoch_1.pth', map_location='cpu',
-                       weights_only=False)['state_dict']
+    state = _saved_state(tmp_path)
     assert any('lora_B' in k for k in state)
     assert state['mllm.model.language_model.embed_tokens.weight'].dtype == \
         torch.float32
@@ -176,8 +180,7 @@ def test_fsdp_config_trains_and_checkpoints(setup, tmp_path):
     assert _iterations(log) >= 1 and 'Epoch(train) [1][2/2]' in log
     assert 'Saving checkpoint at 1 epochs' in log
     assert 'Overall/J&F' in log
-    state = torch.load(tmp_path / 'epoch_1.pth', map_location='cpu',
-                       weights_only=False)['state_dict']
+    state = _saved_state(tmp_path)
     assert any('lora_B' in k for k in state)
     assert all(v.dtype == torch.float32 for k, v in state.items()
                if 'lora_' in k)  # fp32 master weights, bf16 compute

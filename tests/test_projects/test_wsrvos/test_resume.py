@@ -8,7 +8,6 @@ the resumed part) and the negative bank of ``WSRVOSNegativeBankHook``
 (``negative_source='other_samples'``). 4 iterations straight vs resuming
 its iteration-2 checkpoint for the last 2.
 """
-import json
 import os.path as osp
 
 import pytest
@@ -17,6 +16,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from rvos_plugin.testing import make_mevis_fixture
+from rvos_plugin.testing.wsrvos_files import write_wsrvos_files
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -29,20 +29,7 @@ def fixture(tmp_path_factory):
     root = tmp_path_factory.mktemp('wsrvos_resume')
     make_mevis_fixture(str(root), 'train', num_videos=3, num_frames=6,
                        size=(32, 32))
-    meta = json.load(open(root / 'train' / 'meta_expressions.json'))
-    table, objects = {}, {}
-    for vid, video in meta['videos'].items():
-        objects[vid] = dict(objects=[
-            dict(colour='red', shape='square', size='small', motion='right'),
-            dict(colour='blue', shape='square', size='small',
-                 motion='still')])
-        for eid, e in video['expressions'].items():
-            table[f'synthetic:{vid}:{eid}'] = dict(
-                positive_texts=[f"{e['exp']}, seen clearly"],
-                positive_confidences=[0.9],
-                negative_texts=[])
-    (root / 'crea.json').write_text(json.dumps(table))
-    (root / 'objects.json').write_text(json.dumps(dict(videos=objects)))
+    write_wsrvos_files(root, ['{exp}, seen clearly'], [0.9])
     return str(root)
 
 
